@@ -1,0 +1,7 @@
+//! One module per panel of the inspector.
+
+pub mod charts;
+pub mod cors_panel;
+pub mod detail;
+pub mod frame_list;
+pub mod toolbar;

@@ -1,0 +1,45 @@
+//! `framescope`: analyse captures, check CORS, and serve the dashboard.
+#![forbid(unsafe_code)]
+
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "framescope",
+    version,
+    about = "See what a web app says over the wire"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the dashboard (and with --demo, real demo backends) on 127.0.0.1.
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("framescope: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Where `./dev build` puts the dashboard, relative to this crate.
+pub(crate) fn default_dist_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist/dashboard"))
+}

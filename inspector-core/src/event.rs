@@ -1,0 +1,366 @@
+//! The capture-event schema: what the hook (or any other producer) sends to the core.
+//!
+//! One event is one JSON object; a capture file is NDJSON (one event per line). The schema is
+//! documented for other producers in `docs/capture-events.md`. Unknown members are ignored
+//! when reading so that newer producers stay readable by older cores; an unknown `type` is
+//! kept as [`EventBody::Unknown`] rather than rejected.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// The schema version written by this crate in every event's `v` member.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One captured event with the members that every event carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureEvent {
+    /// Schema version of the producer.
+    #[serde(default = "default_version")]
+    pub v: u32,
+    /// Page (or worker, or process) that produced the event; stable for its lifetime.
+    #[serde(default)]
+    pub session_id: String,
+    /// Transport instance: one fetch/XHR exchange, one WebSocket, one EventSource, one
+    /// shared-memory channel. Stable for the lifetime of that instance, unique in a session.
+    #[serde(default)]
+    pub connection_id: String,
+    /// Wall-clock time in microseconds since the Unix epoch (`performance.timeOrigin +
+    /// performance.now()` in a page), so that events from workers line up with the page.
+    pub time_micros: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+fn default_version() -> u32 {
+    SCHEMA_VERSION
+}
+
+/// A captured payload: text, or bytes carried as base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Payload {
+    /// `text` or `base64`.
+    pub encoding: PayloadEncoding,
+    /// The (possibly truncated) content.
+    pub data: String,
+    /// Size of the original payload in bytes, before any truncation.
+    #[serde(default)]
+    pub size_bytes: u64,
+    /// True when `data` holds only the first part of the payload.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// How [`Payload::data`] is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadEncoding {
+    /// UTF-8 text as is.
+    #[default]
+    Text,
+    /// Binary data, standard base64 with padding.
+    Base64,
+}
+
+/// Error returned when a payload's base64 cannot be decoded.
+#[derive(Debug, thiserror::Error)]
+#[error("payload is not valid base64: {source}")]
+pub struct PayloadDecodeError {
+    #[from]
+    source: base64::DecodeError,
+}
+
+impl Payload {
+    /// A text payload.
+    pub fn text(text: impl Into<String>) -> Self {
+        let data = text.into();
+        Self {
+            encoding: PayloadEncoding::Text,
+            size_bytes: data.len() as u64,
+            data,
+            truncated: false,
+        }
+    }
+
+    /// A binary payload, stored as base64.
+    pub fn binary(bytes: &[u8]) -> Self {
+        Self {
+            encoding: PayloadEncoding::Base64,
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            size_bytes: bytes.len() as u64,
+            truncated: false,
+        }
+    }
+
+    /// True for binary payloads.
+    pub fn is_binary(&self) -> bool {
+        self.encoding == PayloadEncoding::Base64
+    }
+
+    /// The payload's bytes (UTF-8 bytes for text).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, PayloadDecodeError> {
+        match self.encoding {
+            PayloadEncoding::Text => Ok(self.data.as_bytes().to_vec()),
+            PayloadEncoding::Base64 => {
+                Ok(base64::engine::general_purpose::STANDARD.decode(self.data.as_bytes())?)
+            }
+        }
+    }
+}
+
+/// Direction of a message relative to the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From the page (or main thread) to the peer.
+    Sent,
+    /// From the peer to the page.
+    Received,
+}
+
+/// A header as captured: name and value, in order, duplicates kept.
+pub type HeaderList = Vec<(String, String)>;
+
+/// Why an HTTP exchange ended without a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpFailureKind {
+    /// `TypeError: Failed to fetch` or an XHR `error` event: network error, DNS, refused
+    /// connection, or a CORS block (indistinguishable from the page).
+    Network,
+    /// Aborted by the app (`AbortController`, `xhr.abort()`).
+    Abort,
+    /// Timed out (`xhr.timeout`, `AbortSignal.timeout`).
+    Timeout,
+}
+
+/// The payload of a [`CaptureEvent`], tagged by its `type` member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A page (or worker) started capturing.
+    Page {
+        /// Document URL.
+        url: String,
+        /// Document title, if any.
+        #[serde(default)]
+        title: String,
+        /// `self.origin` of the page.
+        #[serde(default)]
+        origin: String,
+        /// Hook version.
+        #[serde(default)]
+        hook_version: String,
+    },
+    /// A fetch or XHR request was issued.
+    HttpRequest {
+        /// `fetch` or `xhr`.
+        api: String,
+        /// Method after normalisation.
+        method: String,
+        /// Absolute request URL.
+        url: String,
+        /// Request headers set by the app.
+        #[serde(default)]
+        headers: HeaderList,
+        /// Request body, if any.
+        #[serde(default)]
+        body: Option<Payload>,
+        /// Kind of body source: `none`, `text`, `blob`, `array_buffer`, `form_data`,
+        /// `url_search_params`, `stream`.
+        #[serde(default)]
+        body_kind: Option<String>,
+        /// Request mode (`cors`, `no-cors`, `same-origin`, `navigate`).
+        #[serde(default)]
+        mode: Option<String>,
+        /// Credentials mode (`omit`, `same-origin`, `include`).
+        #[serde(default)]
+        credentials: Option<String>,
+        /// Redirect mode (`follow`, `error`, `manual`).
+        #[serde(default)]
+        redirect: Option<String>,
+        /// XHR only: listeners were registered on `xhr.upload`.
+        #[serde(default)]
+        upload_listeners: bool,
+    },
+    /// The response headers (and, when complete, the body) of an HTTP exchange.
+    HttpResponse {
+        /// HTTP status (0 for opaque responses).
+        status: u16,
+        /// Status text.
+        #[serde(default)]
+        status_text: String,
+        /// Response headers visible to the page.
+        #[serde(default)]
+        headers: HeaderList,
+        /// Response body, if read.
+        #[serde(default)]
+        body: Option<Payload>,
+        /// `Response.type` (`basic`, `cors`, `opaque`, ...).
+        #[serde(default)]
+        response_type: Option<String>,
+        /// Final URL after redirects.
+        #[serde(default)]
+        url: Option<String>,
+        /// Whether redirects were followed.
+        #[serde(default)]
+        redirected: bool,
+    },
+    /// An HTTP exchange ended without a response.
+    HttpFailure {
+        /// Why.
+        failure: HttpFailureKind,
+        /// The error's name as the page saw it (`TypeError`, `AbortError`, ...).
+        #[serde(default)]
+        error_name: String,
+        /// The error's message as the page saw it.
+        #[serde(default)]
+        error_message: String,
+    },
+    /// A WebSocket was constructed.
+    WsConnect {
+        /// URL.
+        url: String,
+        /// Requested subprotocols.
+        #[serde(default)]
+        protocols: Vec<String>,
+    },
+    /// A WebSocket opened.
+    WsOpen {
+        /// Negotiated subprotocol.
+        #[serde(default)]
+        protocol: String,
+        /// Negotiated extensions.
+        #[serde(default)]
+        extensions: String,
+    },
+    /// A WebSocket message was sent or received.
+    WsMessage {
+        /// Direction.
+        direction: Direction,
+        /// Content (text or binary).
+        payload: Payload,
+    },
+    /// A WebSocket closed.
+    WsClose {
+        /// Close code.
+        code: u16,
+        /// Close reason.
+        #[serde(default)]
+        reason: String,
+        /// `wasClean`.
+        was_clean: bool,
+    },
+    /// A WebSocket reported an error.
+    WsError {},
+    /// An EventSource was constructed.
+    SseConnect {
+        /// URL.
+        url: String,
+        /// `withCredentials`.
+        #[serde(default)]
+        with_credentials: bool,
+    },
+    /// An EventSource opened.
+    SseOpen {},
+    /// An EventSource delivered an event.
+    SseMessage {
+        /// Event type (`message` unless the server named it).
+        event_type: String,
+        /// Data.
+        data: String,
+        /// `lastEventId`.
+        #[serde(default)]
+        last_event_id: String,
+    },
+    /// An EventSource reported an error.
+    SseError {
+        /// `readyState` after the error (0 reconnecting, 2 closed).
+        #[serde(default)]
+        ready_state: u8,
+    },
+    /// The producer dropped events it could not keep (memory bounds, back-pressure).
+    Dropped {
+        /// How many events were dropped since the last `dropped` event.
+        count: u64,
+        /// Why.
+        #[serde(default)]
+        reason: String,
+    },
+    /// An event type this version of the core does not know. Kept, shown, never dropped.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Error reading one line of an NDJSON capture.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct NdjsonError {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column within the line.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parses one NDJSON line into an event. `line_number` is used only for the error.
+pub fn parse_event_line(line: &str, line_number: usize) -> Result<CaptureEvent, NdjsonError> {
+    serde_json::from_str(line).map_err(|error| NdjsonError {
+        line: line_number,
+        column: error.column(),
+        message: error.to_string(),
+    })
+}
+
+/// Parses a whole NDJSON capture. Blank lines are skipped; the first bad line is an error.
+pub fn parse_ndjson(text: &str) -> Result<Vec<CaptureEvent>, NdjsonError> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| parse_event_line(line, index + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ws_message_round_trips_through_json() {
+        let event = CaptureEvent {
+            v: SCHEMA_VERSION,
+            session_id: "p1".into(),
+            connection_id: "ws-1".into(),
+            time_micros: 1_700_000_000_000_000,
+            body: EventBody::WsMessage {
+                direction: Direction::Sent,
+                payload: Payload::binary(&[0xca, 0xfe, 1, 1]),
+            },
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.contains(r#""type":"ws_message""#), "{json}");
+        let back: CaptureEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event);
+        let EventBody::WsMessage { payload, .. } = back.body else {
+            panic!("wrong variant")
+        };
+        assert_eq!(payload.to_bytes().unwrap(), vec![0xca, 0xfe, 1, 1]);
+    }
+
+    #[test]
+    fn unknown_event_type_is_kept_not_rejected() {
+        let event =
+            parse_event_line(r#"{"type":"quantum_tunnel","time_micros":5,"x":1}"#, 1).unwrap();
+        assert_eq!(event.body, EventBody::Unknown);
+        assert_eq!(event.time_micros, 5);
+    }
+
+    #[test]
+    fn bad_line_reports_line_and_column() {
+        let error =
+            parse_ndjson("{\"type\":\"ws_error\",\"time_micros\":1}\n{\"type\":").unwrap_err();
+        assert_eq!(error.line, 2);
+        assert!(error.column > 0);
+    }
+}
