@@ -10,6 +10,5 @@
 #![forbid(unsafe_code)]
 
 pub mod event;
-pub mod export;
 pub mod model;
 pub mod stats;
