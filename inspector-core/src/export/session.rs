@@ -1,0 +1,180 @@
+//! Framescope's own session file: lossless and versioned.
+//!
+//! A session file holds everything the core needs to rebuild an analysis exactly: every
+//! capture event as ingested (HTTP, WebSocket, EventSource, shared-memory, drop counts) and
+//! the analysis settings (session configuration with its decode-as layouts and protocol
+//! overrides). Data enters as events plus settings and leaves as JSON text; [`import_session`]
+//! turns the text back into the same events and settings, so feeding them to a new
+//! `Session` gives an identical analysis.
+//!
+//! The text is one JSON object whose header members come first and whose events are written
+//! one per line, so files diff well and stream through line tools:
+//!
+//! ```text
+//! {"format":"framescope-session","version":1,"producer":"framescope 0.1.0","redacted":true,"settings":{...},
+//! "events":[
+//! {"v":1,"session_id":"p1",...},
+//! ...
+//! ]}
+//! ```
+//!
+//! `version` changes whenever a reader of the previous version could misread a file; a file
+//! of another version is refused with [`SessionImportError::UnsupportedVersion`], which says
+//! which versions are involved and what to do.
+
+use serde::{Deserialize, Serialize};
+
+use super::ExportError;
+use super::redact::{RedactionConfig, redact_events};
+use crate::event::CaptureEvent;
+
+/// The value of the `format` member of every session file.
+pub const SESSION_FORMAT_NAME: &str = "framescope-session";
+
+/// The session-file version this crate writes and reads.
+pub const SESSION_FORMAT_VERSION: u32 = 1;
+
+/// A parsed session file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionFile {
+    /// Always [`SESSION_FORMAT_NAME`].
+    pub format: String,
+    /// Always [`SESSION_FORMAT_VERSION`] for files this crate accepts.
+    pub version: u32,
+    /// Program and version that wrote the file (`framescope 0.1.0`).
+    #[serde(default)]
+    pub producer: String,
+    /// Whether secrets were redacted when the file was written.
+    #[serde(default)]
+    pub redacted: bool,
+    /// Analysis settings in effect when the session was exported.
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Every capture event, in ingest order.
+    pub events: Vec<CaptureEvent>,
+}
+
+/// Error reading a session file.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionImportError {
+    /// The text is not JSON.
+    #[error(
+        "not a Framescope session file: invalid JSON at line {line}, column {column}: {message}"
+    )]
+    NotJson {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// JSON, but not a session file (no or another `format` member).
+    #[error(
+        "not a Framescope session file: expected \"format\": \"{SESSION_FORMAT_NAME}\", found {found}"
+    )]
+    NotASession {
+        /// What the `format` member held, or `no format member`.
+        found: String,
+    },
+    /// A session file of a version this crate does not read.
+    #[error(
+        "session file version {found} is not supported: this framescope reads version {supported}; {advice}"
+    )]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u64,
+        /// Version this crate reads.
+        supported: u32,
+        /// What the user can do.
+        advice: &'static str,
+    },
+    /// The right format and version, but a member does not have the expected shape.
+    #[error("session file is damaged at line {line}, column {column}: {message}")]
+    Invalid {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Writes a session file. `settings` is the analysis configuration to restore on import
+/// (the serialised session configuration: limits, timeouts, decode-as layouts, overrides).
+pub fn export_session(
+    events: &[CaptureEvent],
+    settings: &serde_json::Map<String, serde_json::Value>,
+    redaction: &RedactionConfig,
+    producer: &str,
+) -> Result<String, ExportError> {
+    let events = redact_events(events, redaction)?;
+    let serialize_error = |error: serde_json::Error| ExportError::Serialize {
+        format: "session",
+        message: error.to_string(),
+    };
+    let header = serde_json::json!({
+        "format": SESSION_FORMAT_NAME,
+        "version": SESSION_FORMAT_VERSION,
+        "producer": producer,
+        "redacted": redaction.enabled,
+        "settings": settings,
+    });
+    let header = serde_json::to_string(&header).map_err(serialize_error)?;
+    // `header` is an object: drop its closing brace and append the events one per line.
+    let mut text = String::with_capacity(header.len() + events.len() * 200);
+    text.push_str(header.strip_suffix('}').unwrap_or(&header));
+    text.push_str(",\n\"events\":[");
+    for (index, event) in events.iter().enumerate() {
+        text.push_str(if index == 0 { "\n" } else { ",\n" });
+        text.push_str(&serde_json::to_string(event).map_err(serialize_error)?);
+    }
+    text.push_str("\n]}\n");
+    Ok(text)
+}
+
+/// True when the text looks like a session file (cheap check on its first bytes), so that
+/// loaders can tell it from NDJSON and HAR before parsing.
+pub fn looks_like_session(text: &str) -> bool {
+    let head: String = text.chars().take(200).collect();
+    head.trim_start().starts_with('{')
+        && head.contains(&format!("\"format\":\"{SESSION_FORMAT_NAME}\""))
+}
+
+/// Reads a session file, checking its format and version before anything else.
+pub fn import_session(text: &str) -> Result<SessionFile, SessionImportError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| SessionImportError::NotJson {
+            line: error.line(),
+            column: error.column(),
+            message: error.to_string(),
+        })?;
+    let format = value.get("format");
+    if format.and_then(serde_json::Value::as_str) != Some(SESSION_FORMAT_NAME) {
+        return Err(SessionImportError::NotASession {
+            found: format.map_or_else(|| "no format member".to_owned(), ToString::to_string),
+        });
+    }
+    let found = value
+        .get("version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    if found != u64::from(SESSION_FORMAT_VERSION) {
+        return Err(SessionImportError::UnsupportedVersion {
+            found,
+            supported: SESSION_FORMAT_VERSION,
+            advice: if found > u64::from(SESSION_FORMAT_VERSION) {
+                "it was written by a newer framescope: upgrade framescope to read it"
+            } else {
+                "it was written by an older framescope: export it again with this version"
+            },
+        });
+    }
+    // Parse again from the text (not the Value) so that errors carry line and column.
+    serde_json::from_str(text).map_err(|error| SessionImportError::Invalid {
+        line: error.line(),
+        column: error.column(),
+        message: error.to_string(),
+    })
+}
