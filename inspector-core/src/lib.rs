@@ -10,5 +10,6 @@
 #![forbid(unsafe_code)]
 
 pub mod event;
+pub mod export;
 pub mod model;
 pub mod stats;
