@@ -13,3 +13,4 @@ pub mod event;
 pub mod export;
 pub mod model;
 pub mod stats;
+pub mod view;
