@@ -9,6 +9,7 @@
 //! part of the events, so every analysis is deterministic.
 #![forbid(unsafe_code)]
 
+pub mod cors;
 pub mod event;
 pub mod export;
 pub mod model;

@@ -1,0 +1,568 @@
+//! Table tests of the whole analyzer: request + observed responses → Chromium's verdict.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::event::{CaptureEvent, EventBody, HttpFailureKind};
+
+const PAGE: &str = "http://127.0.0.1:4000";
+const API: &str = "http://127.0.0.1:5000/rpc";
+
+fn ok(headers: &[(&str, &str)]) -> ObservedResponse {
+    ObservedResponse::new(200, headers)
+}
+
+fn hop(preflight: Option<ObservedResponse>, response: Option<ObservedResponse>) -> ObservedHop {
+    ObservedHop {
+        preflight,
+        response,
+    }
+}
+
+fn run(request: &CorsRequest, hops: Vec<ObservedHop>) -> CorsAnalysis {
+    analyze(request, &Observations { hops }, AnalyzerOptions::default())
+}
+
+fn expect_blocked(analysis: &CorsAnalysis, error: CorsError, parameter: &str) {
+    assert_eq!(analysis.verdict, Verdict::Blocked, "{analysis:#?}");
+    assert_eq!(analysis.cors_error, Some(error), "{analysis:#?}");
+    assert_eq!(analysis.failed_parameter.as_deref(), Some(parameter));
+    assert!(!analysis.explanation.is_empty());
+}
+
+struct Case {
+    name: &'static str,
+    request: CorsRequest,
+    hops: Vec<ObservedHop>,
+    expected: Option<(CorsError, &'static str)>,
+}
+
+fn json_post() -> CorsRequest {
+    CorsRequest::new(PAGE, API)
+        .with_method("POST")
+        .with_header("Content-Type", "application/json")
+}
+
+#[test]
+fn verdict_table() {
+    let acao = ("Access-Control-Allow-Origin", PAGE);
+    let star = ("Access-Control-Allow-Origin", "*");
+    let include = CredentialsMode::Include;
+    let cases = vec![
+        Case {
+            name: "simple GET with matching origin",
+            request: CorsRequest::new(PAGE, API),
+            hops: vec![hop(None, Some(ok(&[acao])))],
+            expected: None,
+        },
+        Case {
+            name: "simple GET without ACAO",
+            request: CorsRequest::new(PAGE, API),
+            hops: vec![hop(None, Some(ok(&[])))],
+            expected: Some((CorsError::MissingAllowOriginHeader, "")),
+        },
+        Case {
+            name: "preflight 405 without ACAO reports the header, not the status",
+            request: json_post(),
+            hops: vec![hop(Some(ObservedResponse::new(405, &[])), None)],
+            expected: Some((CorsError::PreflightMissingAllowOriginHeader, "")),
+        },
+        Case {
+            name: "preflight 405 with ACAO",
+            request: json_post(),
+            hops: vec![hop(Some(ObservedResponse::new(405, &[star])), None)],
+            expected: Some((CorsError::PreflightInvalidStatus, "")),
+        },
+        Case {
+            name: "preflight without ACAH",
+            request: json_post(),
+            hops: vec![hop(Some(ok(&[acao])), None)],
+            expected: Some((
+                CorsError::HeaderDisallowedByPreflightResponse,
+                "content-type",
+            )),
+        },
+        Case {
+            name: "preflight redirect",
+            request: json_post(),
+            hops: vec![hop(
+                Some(ObservedResponse::new(
+                    307,
+                    &[star, ("Location", "/elsewhere")],
+                )),
+                None,
+            )],
+            expected: Some((CorsError::PreflightDisallowedRedirect, "")),
+        },
+        Case {
+            name: "PUT not in ACAM",
+            request: CorsRequest::new(PAGE, API).with_method("PUT"),
+            hops: vec![hop(
+                Some(ok(&[star, ("Access-Control-Allow-Methods", "GET, POST")])),
+                None,
+            )],
+            expected: Some((CorsError::MethodDisallowedByPreflightResponse, "PUT")),
+        },
+        Case {
+            name: "ACAM not tokens",
+            request: CorsRequest::new(PAGE, API).with_method("PUT"),
+            hops: vec![hop(
+                Some(ok(&[star, ("Access-Control-Allow-Methods", "PUT DELETE")])),
+                None,
+            )],
+            expected: Some((CorsError::InvalidAllowMethodsPreflightResponse, "")),
+        },
+        Case {
+            name: "ACAH not tokens",
+            request: json_post(),
+            hops: vec![hop(
+                Some(ok(&[
+                    star,
+                    ("Access-Control-Allow-Headers", "content-type;x"),
+                ])),
+                None,
+            )],
+            expected: Some((CorsError::InvalidAllowHeadersPreflightResponse, "")),
+        },
+        Case {
+            name: "wildcard with credentials on the preflight",
+            request: json_post().with_credentials(include),
+            hops: vec![hop(Some(ok(&[star])), None)],
+            expected: Some((CorsError::PreflightWildcardOriginNotAllowed, "")),
+        },
+        Case {
+            name: "credentials need ACAC true on the response",
+            request: CorsRequest::new(PAGE, API).with_credentials(include),
+            hops: vec![hop(
+                None,
+                Some(ok(&[acao, ("Access-Control-Allow-Credentials", "True")])),
+            )],
+            expected: Some((CorsError::InvalidAllowCredentials, "True")),
+        },
+        Case {
+            name: "wildcard methods and headers pass without credentials, Authorization included",
+            request: CorsRequest::new(PAGE, API)
+                .with_method("DELETE")
+                .with_header("Authorization", "Bearer t"),
+            hops: vec![hop(
+                Some(ok(&[
+                    star,
+                    ("Access-Control-Allow-Methods", "*"),
+                    ("Access-Control-Allow-Headers", "*"),
+                ])),
+                Some(ok(&[star])),
+            )],
+            expected: None,
+        },
+        Case {
+            name: "wildcard methods are literal with credentials",
+            request: CorsRequest::new(PAGE, API)
+                .with_method("DELETE")
+                .with_credentials(include),
+            hops: vec![hop(
+                Some(ok(&[
+                    acao,
+                    ("Access-Control-Allow-Credentials", "true"),
+                    ("Access-Control-Allow-Methods", "*"),
+                ])),
+                None,
+            )],
+            expected: Some((CorsError::MethodDisallowedByPreflightResponse, "DELETE")),
+        },
+        Case {
+            name: "redirect with credentials in the location",
+            request: CorsRequest::new(PAGE, API),
+            hops: vec![hop(
+                None,
+                Some(ObservedResponse::new(
+                    302,
+                    &[star, ("Location", "http://user:pw@127.0.0.1:5000/next")],
+                )),
+            )],
+            expected: Some((CorsError::RedirectContainsCredentials, "")),
+        },
+        Case {
+            name: "redirect hop without ACAO",
+            request: CorsRequest::new(PAGE, API),
+            hops: vec![hop(
+                None,
+                Some(ObservedResponse::new(302, &[("Location", "/next")])),
+            )],
+            expected: Some((CorsError::MissingAllowOriginHeader, "")),
+        },
+        Case {
+            name: "cross-origin redirect taints the origin to null",
+            request: CorsRequest::new(PAGE, API),
+            hops: vec![
+                hop(
+                    None,
+                    Some(ObservedResponse::new(
+                        302,
+                        &[star, ("Location", "http://localhost:5000/final")],
+                    )),
+                ),
+                hop(None, Some(ok(&[acao]))),
+            ],
+            expected: Some((CorsError::AllowOriginMismatch, PAGE)),
+        },
+        Case {
+            name: "tainted origin accepts null",
+            request: CorsRequest::new(PAGE, API),
+            hops: vec![
+                hop(
+                    None,
+                    Some(ObservedResponse::new(
+                        302,
+                        &[star, ("Location", "http://localhost:5000/final")],
+                    )),
+                ),
+                hop(None, Some(ok(&[("Access-Control-Allow-Origin", "null")]))),
+            ],
+            expected: None,
+        },
+        Case {
+            name: "same-origin mode",
+            request: CorsRequest {
+                mode: RequestMode::SameOrigin,
+                ..CorsRequest::new(PAGE, API)
+            },
+            hops: vec![],
+            expected: Some((CorsError::DisallowedByMode, "")),
+        },
+        Case {
+            name: "no-cors with redirect error",
+            request: CorsRequest {
+                mode: RequestMode::NoCors,
+                redirect: RedirectMode::Error,
+                ..CorsRequest::new(PAGE, API)
+            },
+            hops: vec![],
+            expected: Some((CorsError::NoCorsRedirectModeNotFollow, "")),
+        },
+        Case {
+            name: "non-http scheme",
+            request: CorsRequest::new(PAGE, "ftp://127.0.0.1:5000/file"),
+            hops: vec![],
+            expected: Some((CorsError::CorsDisabledScheme, "")),
+        },
+        Case {
+            name: "multiple ACAO lines",
+            request: CorsRequest::new(PAGE, API),
+            hops: vec![hop(None, Some(ok(&[acao, acao])))],
+            expected: Some((
+                CorsError::MultipleAllowOriginValues,
+                "http://127.0.0.1:4000, http://127.0.0.1:4000",
+            )),
+        },
+    ];
+    for case in cases {
+        let analysis = run(&case.request, case.hops);
+        match case.expected {
+            None => assert_eq!(
+                analysis.verdict,
+                Verdict::Allowed,
+                "{}: {analysis:#?}",
+                case.name
+            ),
+            Some((error, parameter)) => {
+                assert_eq!(
+                    analysis.cors_error,
+                    Some(error),
+                    "{}: {analysis:#?}",
+                    case.name
+                );
+                expect_blocked(&analysis, error, parameter);
+                assert!(analysis.fix.is_some(), "{}", case.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn same_origin_requests_skip_cors() {
+    let analysis = run(
+        &CorsRequest::new(PAGE, "http://127.0.0.1:4000/api").with_method("PUT"),
+        vec![hop(None, Some(ok(&[])))],
+    );
+    assert_eq!(analysis.verdict, Verdict::Allowed);
+    assert!(!analysis.cross_origin);
+    assert!(!analysis.preflight_required);
+}
+
+#[test]
+fn missing_observations_give_unknown_not_a_guess() {
+    let analysis = run(&json_post(), vec![]);
+    assert_eq!(analysis.verdict, Verdict::Unknown);
+    assert!(
+        analysis.explanation.contains("preflight"),
+        "{}",
+        analysis.explanation
+    );
+}
+
+#[test]
+fn network_error_on_preflight_has_no_cors_error() {
+    let analysis = run(
+        &json_post(),
+        vec![hop(
+            Some(ObservedResponse::failed("net::ERR_CONNECTION_REFUSED")),
+            None,
+        )],
+    );
+    assert_eq!(analysis.verdict, Verdict::Blocked);
+    assert_eq!(analysis.cors_error, None);
+    assert_eq!(
+        analysis.error.as_deref(),
+        Some("net::ERR_CONNECTION_REFUSED")
+    );
+}
+
+#[test]
+fn soft_warnings_and_fix_snippets() {
+    let mut request = CorsRequest::new(PAGE, API)
+        .with_method("PUT")
+        .with_header("Authorization", "Bearer t");
+    request.reads_response_headers = vec!["X-Request-Id".into(), "Content-Type".into()];
+    let analysis = run(
+        &request,
+        vec![hop(
+            Some(ok(&[
+                ("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Allow-Methods", "put, PUT"),
+                ("Access-Control-Allow-Headers", "*"),
+                ("Access-Control-Max-Age", "86400"),
+            ])),
+            Some(ok(&[("Access-Control-Allow-Origin", "*")])),
+        )],
+    );
+    assert_eq!(analysis.verdict, Verdict::Allowed);
+    let kinds: Vec<String> = analysis
+        .warnings
+        .iter()
+        .map(|w| {
+            serde_json::to_value(w).unwrap()["warning"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        kinds.contains(&"authorization_covered_by_wildcard".to_string()),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&"unexposed_response_header".to_string()),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"max_age_capped".to_string()), "{kinds:?}");
+    assert_eq!(analysis.preflight_cache[0].max_age_seconds, 7200);
+    let fix = analysis.fix.expect("warnings come with a fix");
+    assert!(
+        fix.go_net_http
+            .contains("\"Access-Control-Allow-Headers\", \"authorization\""),
+        "{}",
+        fix.go_net_http
+    );
+    assert!(fix.axum_tower_http.contains("Method::PUT"));
+    assert!(fix.nginx.contains("location /rpc {"));
+    assert!(
+        fix.nginx
+            .contains("Access-Control-Expose-Headers \"x-request-id\""),
+        "{}",
+        fix.nginx
+    );
+}
+
+#[test]
+fn method_case_mismatch_is_flagged_and_blocked_in_spec_mode() {
+    let request = CorsRequest::new(PAGE, API).with_method("patch");
+    let preflight = ok(&[
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Allow-Methods", "PATCH"),
+    ]);
+    let analysis = run(&request, vec![hop(Some(preflight.clone()), None)]);
+    expect_blocked(
+        &analysis,
+        CorsError::MethodDisallowedByPreflightResponse,
+        "patch",
+    );
+    assert!(
+        analysis
+            .warnings
+            .iter()
+            .any(|w| matches!(w.item, SoftWarning::AllowMethodsCaseMismatch { .. }))
+    );
+    let lenient = AnalyzerOptions {
+        uppercase_method_for_allow_methods: true,
+        ..AnalyzerOptions::default()
+    };
+    let analysis = analyze(
+        &request,
+        &Observations {
+            hops: vec![hop(
+                Some(preflight),
+                Some(ok(&[("Access-Control-Allow-Origin", "*")])),
+            )],
+        },
+        lenient,
+    );
+    assert_eq!(analysis.verdict, Verdict::Allowed);
+}
+
+#[test]
+fn cache_skips_the_second_preflight_until_max_age() {
+    let request = CorsRequest::new(PAGE, API).with_method("PUT");
+    let observed = Observations {
+        hops: vec![hop(
+            Some(ok(&[
+                ("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Allow-Methods", "PUT"),
+            ])),
+            Some(ok(&[("Access-Control-Allow-Origin", "*")])),
+        )],
+    };
+    let mut cache = PreflightCache::new();
+    let options = AnalyzerOptions::default();
+    let first = analyze_with_cache(&request, &observed, options, &mut cache, 0);
+    assert!(!first.hops[0].preflight_cached);
+    let second = analyze_with_cache(&request, &observed, options, &mut cache, 4_000_000);
+    assert!(second.hops[0].preflight_cached, "within the 5 s default");
+    assert_eq!(second.verdict, Verdict::Allowed);
+    let third = analyze_with_cache(&request, &observed, options, &mut cache, 10_000_000);
+    assert!(!third.hops[0].preflight_cached, "expired after 5 s");
+}
+
+#[test]
+fn analysis_json_has_the_documented_fields() {
+    let analysis = run(
+        &json_post(),
+        vec![hop(Some(ObservedResponse::new(404, &[])), None)],
+    );
+    let json = serde_json::to_value(&analysis).unwrap();
+    for field in [
+        "preflight_required",
+        "preflight_reasons",
+        "verdict",
+        "cors_error",
+        "failed_parameter",
+        "explanation",
+        "fix",
+    ] {
+        assert!(json.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(json["verdict"], "blocked");
+    assert_eq!(json["cors_error"], "PreflightMissingAllowOriginHeader");
+    assert_eq!(
+        json["preflight_reasons"][0]["rule"],
+        "content_type_not_safelisted"
+    );
+    assert!(
+        json["preflight_reasons"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
+}
+
+fn event(connection_id: &str, body: EventBody) -> CaptureEvent {
+    CaptureEvent {
+        v: 1,
+        session_id: "page-1".into(),
+        connection_id: connection_id.into(),
+        time_micros: 1,
+        body,
+    }
+}
+
+#[test]
+fn capture_helper_says_likely_blocked_by_the_preflight() {
+    let events = vec![
+        event(
+            "",
+            EventBody::Page {
+                url: "http://127.0.0.1:4000/app".into(),
+                title: String::new(),
+                origin: String::new(),
+                hook_version: String::new(),
+            },
+        ),
+        event(
+            "fetch-1",
+            EventBody::HttpRequest {
+                api: "fetch".into(),
+                method: "POST".into(),
+                url: API.into(),
+                headers: vec![
+                    ("Content-Type".into(), "application/json".into()),
+                    ("X-RPC-Method".into(), "Arith.Multiply".into()),
+                ],
+                body: None,
+                body_kind: Some("text".into()),
+                mode: Some("cors".into()),
+                credentials: Some("include".into()),
+                redirect: None,
+                upload_listeners: false,
+            },
+        ),
+        event(
+            "fetch-1",
+            EventBody::HttpFailure {
+                failure: HttpFailureKind::Network,
+                error_name: "TypeError".into(),
+                error_message: "Failed to fetch".into(),
+            },
+        ),
+        event(
+            "fetch-2",
+            EventBody::HttpRequest {
+                api: "fetch".into(),
+                method: "GET".into(),
+                url: API.into(),
+                headers: vec![],
+                body: None,
+                body_kind: None,
+                mode: None,
+                credentials: None,
+                redirect: None,
+                upload_listeners: false,
+            },
+        ),
+        event(
+            "fetch-2",
+            EventBody::HttpFailure {
+                failure: HttpFailureKind::Network,
+                error_name: "TypeError".into(),
+                error_message: "Failed to fetch".into(),
+            },
+        ),
+    ];
+    let diagnoses = capture::diagnose_capture(&events);
+    assert_eq!(diagnoses.len(), 2);
+    let first = &diagnoses[0];
+    assert_eq!(first.likely, capture::LikelyCause::LikelyBlockedByPreflight);
+    assert!(
+        first
+            .headline
+            .starts_with("Likely blocked by the preflight"),
+        "{}",
+        first.headline
+    );
+    assert!(
+        first.headline.contains("x-rpc-method"),
+        "{}",
+        first.headline
+    );
+    assert_eq!(first.preflight_reasons.len(), 2);
+    assert_eq!(
+        first.probe_command,
+        "framescope cors-check http://127.0.0.1:5000/rpc --origin http://127.0.0.1:4000 --method POST -H 'Content-Type: application/json' -H 'X-RPC-Method: Arith.Multiply' --credentials"
+    );
+    assert_eq!(
+        diagnoses[1].likely,
+        capture::LikelyCause::LikelyBlockedByResponseHeaders
+    );
+    let missing = capture::request_from_events(&events[1..], "fetch-1").unwrap_err();
+    assert!(matches!(
+        missing,
+        capture::CaptureError::NoPageOrigin { .. }
+    ));
+}
