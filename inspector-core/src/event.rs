@@ -279,6 +279,33 @@ pub enum EventBody {
         #[serde(default)]
         ready_state: u8,
     },
+    /// A CORS preflight (`OPTIONS`) as the browser sent it, and what came back, observed
+    /// outside the page (the browser extension's `chrome.webRequest` with `extraHeaders`):
+    /// the page itself never sees preflights. `connection_id` is the observer's own request
+    /// id, not the hook's; consumers pair a preflight with the `http_request` it guarded by
+    /// session, URL, the `Access-Control-Request-Method` header and time.
+    CorsPreflight {
+        /// URL of the preflight, which is the URL of the request it guarded.
+        url: String,
+        /// Origin that initiated the request, as the browser reports it.
+        #[serde(default)]
+        initiator: Option<String>,
+        /// The preflight's request headers as sent (`Origin`, `Access-Control-Request-*`).
+        #[serde(default)]
+        request_headers: HeaderList,
+        /// HTTP status of the preflight response; absent when no response arrived.
+        #[serde(default)]
+        status: Option<u16>,
+        /// The preflight response's headers, all of them, in order.
+        #[serde(default)]
+        response_headers: HeaderList,
+        /// The network error reported instead of a response (`net::ERR_CONNECTION_REFUSED`).
+        #[serde(default)]
+        error: Option<String>,
+        /// When the response (or the error) arrived, microseconds since the Unix epoch.
+        #[serde(default)]
+        ended_micros: Option<u64>,
+    },
     /// The producer dropped events it could not keep (memory bounds, back-pressure).
     Dropped {
         /// How many events were dropped since the last `dropped` event.
@@ -346,6 +373,36 @@ mod tests {
             panic!("wrong variant")
         };
         assert_eq!(payload.to_bytes().unwrap(), vec![0xca, 0xfe, 1, 1]);
+    }
+
+    #[test]
+    fn cors_preflight_reads_what_the_extension_writes() {
+        // The shape extension/src/background.js writes for a refused preflight.
+        let line = r#"{"v":1,"session_id":"s1","connection_id":"webrequest-42","time_micros":7,
+            "type":"cors_preflight","url":"http://127.0.0.1:9/rpc","initiator":"http://127.0.0.1:8",
+            "request_headers":[["Access-Control-Request-Method","POST"]],"status":200,
+            "response_headers":[["Content-Length","0"]],"error":null,"ended_micros":9}"#
+            .replace('\n', "");
+        let event = parse_event_line(&line, 1).unwrap();
+        let EventBody::CorsPreflight {
+            url,
+            status,
+            request_headers,
+            error,
+            ended_micros,
+            ..
+        } = &event.body
+        else {
+            panic!("wrong variant: {:?}", event.body)
+        };
+        assert_eq!(url, "http://127.0.0.1:9/rpc");
+        assert_eq!(*status, Some(200));
+        assert_eq!(request_headers[0].1, "POST");
+        assert_eq!(*error, None);
+        assert_eq!(*ended_micros, Some(9));
+        let back: CaptureEvent =
+            serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+        assert_eq!(back, event);
     }
 
     #[test]
