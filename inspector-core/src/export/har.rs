@@ -96,6 +96,9 @@ struct Page {
     id: String,
     title: String,
     page_timings: PageTimings,
+    /// The page's URL (HAR 1.2 only has a title).
+    #[serde(rename = "_url")]
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -332,6 +335,7 @@ impl Builder {
                             on_content_load: -1,
                             on_load: -1,
                         },
+                        url: url.clone(),
                     });
                 }
             }
