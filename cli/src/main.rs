@@ -1,6 +1,7 @@
 //! `framescope`: analyse captures, check CORS, and serve the dashboard.
 #![forbid(unsafe_code)]
 
+mod cors_check;
 mod serve;
 
 use std::path::PathBuf;
@@ -23,12 +24,18 @@ struct Cli {
 enum Command {
     /// Serve the dashboard (and with --demo, real demo backends) on 127.0.0.1.
     Serve(serve::ServeArgs),
+    /// Probe a server like Chromium (preflight, then the request) and explain the CORS verdict.
+    CorsCheck(cors_check::CorsCheckArgs),
+    /// Explain the CORS verdict for a request and observed responses given as JSON.
+    CorsExplain(cors_check::CorsExplainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::CorsCheck(args) => cors_check::run_check(args),
+        Command::CorsExplain(args) => cors_check::run_explain(args),
     };
     match result {
         Ok(code) => code,

@@ -1,14 +1,53 @@
 //! The call/frame table: which rows are visible, in which order, under which group.
 //!
-//! Rows are referred to by their position in the slice the caller passes (the session's calls
-//! or frames at one moment), as `u32` to keep 100,000-row index lists small. Every function
-//! returns a deterministic order: ties are broken by the rows' ids.
+//! Rows are referred to by their position in a [`RowSource`] (the session's calls or frames
+//! at one moment, or a plain slice), as `u32` to keep 100,000-row index lists small. Every
+//! function returns a deterministic order: ties are broken by the rows' ids.
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use crate::event::Direction;
 use crate::model::{Call, CallKind, Frame, Outcome, Transport};
+
+/// Rows addressable by position: a slice, a `VecDeque`, or a store that keeps its rows in
+/// another shape (implement it on a newtype around the store).
+pub trait RowSource<T> {
+    /// Number of rows.
+    fn row_count(&self) -> usize;
+    /// The row at `position`.
+    fn row(&self, position: usize) -> Option<&T>;
+}
+
+impl<T> RowSource<T> for [T] {
+    fn row_count(&self) -> usize {
+        self.len()
+    }
+
+    fn row(&self, position: usize) -> Option<&T> {
+        self.get(position)
+    }
+}
+
+impl<T> RowSource<T> for Vec<T> {
+    fn row_count(&self) -> usize {
+        self.len()
+    }
+
+    fn row(&self, position: usize) -> Option<&T> {
+        self.get(position)
+    }
+}
+
+impl<T> RowSource<T> for std::collections::VecDeque<T> {
+    fn row_count(&self) -> usize {
+        self.len()
+    }
+
+    fn row(&self, position: usize) -> Option<&T> {
+        self.get(position)
+    }
+}
 
 /// The slice of rows a scrolled viewport shows, for a table whose rows all have the same
 /// height.
@@ -250,32 +289,42 @@ fn compare_frames(a: &Frame, b: &Frame, column: Column) -> Ordering {
 }
 
 /// Orders `positions` (indexes into `calls`) by `column`, ties broken by `(started_micros,
-/// call_id)`. Positions outside `calls` are removed.
-pub fn sort_calls(calls: &[Call], positions: &mut Vec<u32>, column: Column, order: SortOrder) {
-    positions.retain(|position| (*position as usize) < calls.len());
-    if column == Column::Time {
-        // Already the session's order when the positions are increasing; sort anyway so that
-        // any input order gives the same output.
-        positions.sort_unstable_by(|a, b| {
-            let (a, b) = (&calls[*a as usize], &calls[*b as usize]);
-            order.apply(compare_calls(a, b, Column::Time))
-        });
-        return;
-    }
-    positions.sort_unstable_by(|a, b| {
-        let (a, b) = (&calls[*a as usize], &calls[*b as usize]);
-        order.apply(compare_calls(a, b, column))
-    });
+/// call_id)`. Positions outside `calls` are removed. Rows are looked up once each, so a
+/// source with slower lookups than a slice costs no more per comparison.
+pub fn sort_calls<S: RowSource<Call> + ?Sized>(
+    calls: &S,
+    positions: &mut Vec<u32>,
+    column: Column,
+    order: SortOrder,
+) {
+    let mut keyed: Vec<(&Call, u32)> = positions
+        .iter()
+        .filter_map(|position| calls.row(*position as usize).map(|call| (call, *position)))
+        .collect();
+    keyed.sort_unstable_by(|(a, _), (b, _)| order.apply(compare_calls(a, b, column)));
+    positions.clear();
+    positions.extend(keyed.into_iter().map(|(_, position)| position));
 }
 
 /// Orders `positions` (indexes into `frames`) by `column`, ties broken by `(time_micros,
 /// frame_id)`. Positions outside `frames` are removed.
-pub fn sort_frames(frames: &[Frame], positions: &mut Vec<u32>, column: Column, order: SortOrder) {
-    positions.retain(|position| (*position as usize) < frames.len());
-    positions.sort_unstable_by(|a, b| {
-        let (a, b) = (&frames[*a as usize], &frames[*b as usize]);
-        order.apply(compare_frames(a, b, column))
-    });
+pub fn sort_frames<S: RowSource<Frame> + ?Sized>(
+    frames: &S,
+    positions: &mut Vec<u32>,
+    column: Column,
+    order: SortOrder,
+) {
+    let mut keyed: Vec<(&Frame, u32)> = positions
+        .iter()
+        .filter_map(|position| {
+            frames
+                .row(*position as usize)
+                .map(|frame| (frame, *position))
+        })
+        .collect();
+    keyed.sort_unstable_by(|(a, _), (b, _)| order.apply(compare_frames(a, b, column)));
+    positions.clear();
+    positions.extend(keyed.into_iter().map(|(_, position)| position));
 }
 
 /// The toggles next to the filter box. They combine with the query (both must match).
@@ -392,15 +441,15 @@ impl ConnectionGroup {
 /// first row. WebSockets, event streams and shared-memory channels get one group each; HTTP
 /// exchanges (one connection id per request) share one group. Groups whose
 /// [`ConnectionGroup::key`] is in `collapsed` keep their header but not their rows.
-pub fn group_calls_by_connection(
-    calls: &[Call],
+pub fn group_calls_by_connection<S: RowSource<Call> + ?Sized>(
+    calls: &S,
     positions: &[u32],
     collapsed: &HashSet<String>,
 ) -> Vec<GroupedRow> {
     group_by(
         positions,
         |position| {
-            calls.get(position as usize).map(|call| {
+            calls.row(position as usize).map(|call| {
                 (
                     call.transport,
                     call.connection_id.as_str(),
@@ -413,15 +462,15 @@ pub fn group_calls_by_connection(
 }
 
 /// [`group_calls_by_connection`] for frames (malformed frames count as errors).
-pub fn group_frames_by_connection(
-    frames: &[Frame],
+pub fn group_frames_by_connection<S: RowSource<Frame> + ?Sized>(
+    frames: &S,
     positions: &[u32],
     collapsed: &HashSet<String>,
 ) -> Vec<GroupedRow> {
     group_by(
         positions,
         |position| {
-            frames.get(position as usize).map(|frame| {
+            frames.row(position as usize).map(|frame| {
                 (
                     frame.transport,
                     frame.connection_id.as_str(),

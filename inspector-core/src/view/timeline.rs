@@ -8,7 +8,7 @@
 //! latencies of the bucket), which is affordable because a chart covers a bounded window.
 
 use crate::model::{Call, Outcome, Transport};
-use crate::view::table::{TRANSPORTS, transport_index};
+use crate::view::table::{RowSource, TRANSPORTS, transport_index};
 
 /// Calls and errors of one transport in one bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,8 +69,8 @@ pub fn exact_quantile(sorted: &[u64], quantile: f64) -> Option<u64> {
 /// `end_micros`, filled from `calls` (sorted by `started_micros`). Calls started before the
 /// window or after `end_micros` are ignored. `include` chooses the calls (for a filtered
 /// chart); pass `|_| true` for all.
-pub fn timeline(
-    calls: &[Call],
+pub fn timeline<S: RowSource<Call> + ?Sized>(
+    calls: &S,
     end_micros: u64,
     bucket_width_micros: u64,
     bucket_count: usize,
@@ -90,8 +90,16 @@ pub fn timeline(
         .take_while(|bucket| bucket.start_micros <= last_start)
         .collect();
     let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); buckets.len()];
-    let first_call = calls.partition_point(|call| call.started_micros < first_start);
-    for call in &calls[first_call..] {
+    // Binary search for the first call in the window (calls are sorted by start).
+    let (mut low, mut high) = (0, calls.row_count());
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match calls.row(middle) {
+            Some(call) if call.started_micros < first_start => low = middle + 1,
+            _ => high = middle,
+        }
+    }
+    for call in (low..calls.row_count()).filter_map(|position| calls.row(position)) {
         if call.started_micros > end_micros {
             break;
         }
