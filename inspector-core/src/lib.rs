@@ -12,6 +12,7 @@
 pub mod cors;
 pub mod event;
 pub mod export;
+pub mod filter;
 pub mod model;
 pub mod stats;
 pub mod view;
