@@ -10,9 +10,12 @@
 #![forbid(unsafe_code)]
 
 pub mod cors;
+pub mod correlate;
+pub mod decode;
 pub mod event;
 pub mod export;
 pub mod filter;
 pub mod model;
+pub mod session;
 pub mod stats;
 pub mod view;
