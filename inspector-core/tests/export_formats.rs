@@ -2,252 +2,18 @@
 //! session files (lossless, versioned) and redaction across every format.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod export_support;
+
 use base64::Engine as _;
-use inspector_core::event::{
-    CaptureEvent, Direction, EventBody, HttpFailureKind, Payload, SCHEMA_VERSION,
-};
+use export_support::{SECRETS, T0, capture_with_secrets, event};
+use inspector_core::event::EventBody;
 use inspector_core::export::har::export_har;
 use inspector_core::export::redact::RedactionConfig;
 use inspector_core::export::session::{
     SESSION_FORMAT_VERSION, SessionImportError, export_session, import_session,
 };
+use inspector_core::session::SessionConfig;
 use serde_json::Value;
-
-const T0: u64 = 1_795_676_709_000_000;
-
-fn event(connection_id: &str, time_micros: u64, body: EventBody) -> CaptureEvent {
-    CaptureEvent {
-        v: SCHEMA_VERSION,
-        session_id: "page-1".into(),
-        connection_id: connection_id.into(),
-        time_micros,
-        body,
-    }
-}
-
-fn http_request(
-    connection_id: &str,
-    time_micros: u64,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<Payload>,
-) -> CaptureEvent {
-    event(
-        connection_id,
-        time_micros,
-        EventBody::HttpRequest {
-            api: "fetch".into(),
-            method: "POST".into(),
-            url: url.into(),
-            headers: headers
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-            body,
-            body_kind: Some("text".into()),
-            mode: Some("cors".into()),
-            credentials: Some("include".into()),
-            redirect: Some("follow".into()),
-            upload_listeners: false,
-        },
-    )
-}
-
-fn http_response(
-    connection_id: &str,
-    time_micros: u64,
-    status: u16,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> CaptureEvent {
-    event(
-        connection_id,
-        time_micros,
-        EventBody::HttpResponse {
-            status,
-            status_text: "OK".into(),
-            headers: headers
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-            body: Some(Payload::text(body)),
-            response_type: Some("basic".into()),
-            url: None,
-            redirected: false,
-        },
-    )
-}
-
-fn ws_message(time_micros: u64, direction: Direction, payload: Payload) -> CaptureEvent {
-    event(
-        "ws-1",
-        time_micros,
-        EventBody::WsMessage { direction, payload },
-    )
-}
-
-/// Every secret planted in [`capture_with_secrets`], each in a different place.
-const SECRETS: &[&str] = &[
-    "sk-auth-0001",
-    "ck-0002",
-    "sc-0003",
-    "pa-0004",
-    "ak-0005",
-    "pw-0006",
-    "cs-0007",
-    "at-0008",
-    "rt-0009",
-    "qk-0010",
-    "wt-0011",
-    "ws-0012",
-    "ws-0013",
-    "wb-0014",
-    "sse-0015",
-    "fp-0016",
-    "ed-0017",
-    "ui-0018",
-    "pf-0019",
-];
-
-/// A capture with secrets in headers, cookies, JSON bodies, JSON-RPC params, results and
-/// error data, WebSocket text and binary messages, SSE data, a form body and URLs.
-pub fn capture_with_secrets() -> Vec<CaptureEvent> {
-    let json = "application/json";
-    vec![
-        event(
-            "page",
-            T0,
-            EventBody::Page {
-                url: "http://127.0.0.1:9/app#access_token=pf-0019".into(),
-                title: "app".into(),
-                origin: "http://127.0.0.1:9".into(),
-                hook_version: "1".into(),
-            },
-        ),
-        http_request(
-            "h-1",
-            T0 + 1_000,
-            "http://127.0.0.1:9/rpc?api_key=qk-0010&page=1",
-            &[
-                ("Content-Type", json),
-                ("Authorization", "Bearer sk-auth-0001"),
-                ("Cookie", "sid=ck-0002; theme=dark"),
-                ("Proxy-Authorization", "Basic pa-0004"),
-                ("X-Api-Key", "ak-0005"),
-            ],
-            Some(Payload::text(
-                r#"{"jsonrpc":"2.0","method":"User.Login","params":{"user":"ada","password":"pw-0006","client_secret":"cs-0007"},"id":1}"#,
-            )),
-        ),
-        http_response(
-            "h-1",
-            T0 + 13_345,
-            200,
-            &[
-                ("Content-Type", json),
-                ("Set-Cookie", "refresh=sc-0003; Path=/; HttpOnly"),
-            ],
-            r#"{"jsonrpc":"2.0","result":{"access_token":"at-0008","refresh_token":"rt-0009","expires_in":3600},"id":1}"#,
-        ),
-        http_request(
-            "h-2",
-            T0 + 20_000,
-            "http://ada:ui-0018@127.0.0.1:9/rpc",
-            &[("Content-Type", json)],
-            Some(Payload::text(
-                r#"{"jsonrpc":"2.0","method":"Arith.Divide","params":{"A":1,"B":0},"id":2}"#,
-            )),
-        ),
-        http_response(
-            "h-2",
-            T0 + 25_500,
-            200,
-            &[("Content-Type", json)],
-            r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"divide by zero","data":{"token":"ed-0017"}},"id":2}"#,
-        ),
-        http_request(
-            "h-3",
-            T0 + 30_000,
-            "http://127.0.0.1:9/login",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            Some(Payload::text("user=ada&password=fp-0016")),
-        ),
-        event(
-            "h-3",
-            T0 + 31_000,
-            EventBody::HttpFailure {
-                failure: HttpFailureKind::Network,
-                error_name: "TypeError".into(),
-                error_message: "Failed to fetch".into(),
-            },
-        ),
-        event(
-            "ws-1",
-            T0 + 40_000,
-            EventBody::WsConnect {
-                url: "ws://127.0.0.1:9/ws?token=wt-0011".into(),
-                protocols: vec!["jsonrpc".into()],
-            },
-        ),
-        event(
-            "ws-1",
-            T0 + 41_000,
-            EventBody::WsOpen {
-                protocol: "jsonrpc".into(),
-                extensions: String::new(),
-            },
-        ),
-        ws_message(
-            T0 + 42_000,
-            Direction::Sent,
-            Payload::text(
-                r#"{"jsonrpc":"2.0","method":"Session.Resume","params":{"sessionToken":"ws-0012"},"id":7}"#,
-            ),
-        ),
-        ws_message(
-            T0 + 43_001,
-            Direction::Received,
-            Payload::text(r#"{"jsonrpc":"2.0","result":{"secret":"ws-0013"},"id":7}"#),
-        ),
-        ws_message(
-            T0 + 44_000,
-            Direction::Sent,
-            Payload::binary(br#"{"apiKey":"wb-0014"}"#),
-        ),
-        ws_message(
-            T0 + 45_000,
-            Direction::Received,
-            Payload::binary(&[0xca, 0xfe, 1, 2, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0]),
-        ),
-        event(
-            "ws-1",
-            T0 + 50_000,
-            EventBody::WsClose {
-                code: 1000,
-                reason: "bye".into(),
-                was_clean: true,
-            },
-        ),
-        event(
-            "sse-1",
-            T0 + 60_000,
-            EventBody::SseConnect {
-                url: "http://127.0.0.1:9/events".into(),
-                with_credentials: false,
-            },
-        ),
-        event("sse-1", T0 + 61_000, EventBody::SseOpen {}),
-        event(
-            "sse-1",
-            T0 + 62_000,
-            EventBody::SseMessage {
-                event_type: "message".into(),
-                data: r#"{"token":"sse-0015"}"#.into(),
-                last_event_id: "1".into(),
-            },
-        ),
-    ]
-}
 
 /// Every string in a JSON document, plus the UTF-8 text of strings that are base64.
 fn strings_and_decoded(text: &str) -> Vec<String> {
@@ -295,10 +61,11 @@ fn har_export_has_no_secret_by_default_and_all_of_them_without_redaction() {
 #[test]
 fn session_export_has_no_secret_by_default_and_all_of_them_without_redaction() {
     let events = capture_with_secrets();
-    let settings = serde_json::Map::new();
-    let redacted = export_session(&events, &settings, &RedactionConfig::default(), "t").unwrap();
+    let config = SessionConfig::default();
+    let redacted =
+        export_session(&events, &config, None, &RedactionConfig::default(), "t").unwrap();
     assert_eq!(secrets_found(&redacted), Vec::<&str>::new());
-    let open = export_session(&events, &settings, &RedactionConfig::disabled(), "t").unwrap();
+    let open = export_session(&events, &config, None, &RedactionConfig::disabled(), "t").unwrap();
     assert_eq!(secrets_found(&open), SECRETS.to_vec());
 }
 
@@ -318,8 +85,8 @@ fn har_export_follows_har_1_2_and_chrome_websocket_messages() {
     assert_eq!(log["creator"]["version"], "9.9");
     assert_eq!(log["pages"][0]["id"], "page-1");
     let entries = log["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 5);
-    assert_eq!(export.entry_count, 5);
+    assert_eq!(entries.len(), 6);
+    assert_eq!(export.entry_count, 6);
     for entry in entries {
         // Members HAR 1.2 requires on every entry.
         for member in [
@@ -413,7 +180,13 @@ fn har_export_follows_har_1_2_and_chrome_websocket_messages() {
     );
     assert_eq!(socket["_webSocketClose"]["code"], 1000);
 
-    let sse = &entries[4];
+    let preflight = &entries[4];
+    assert_eq!(preflight["_resourceType"], "preflight");
+    assert_eq!(preflight["request"]["method"], "OPTIONS");
+    assert_eq!(preflight["response"]["status"], 204);
+    assert_eq!(preflight["time"], 1.5);
+
+    let sse = &entries[5];
     assert_eq!(sse["_resourceType"], "eventsource");
     assert_eq!(sse["response"]["status"], 200);
     assert_eq!(sse["_eventSourceMessages"][0]["eventId"], "1");
@@ -460,11 +233,14 @@ fn har_export_counts_what_it_cannot_represent() {
 #[test]
 fn session_file_round_trips_events_and_settings_exactly() {
     let events = capture_with_secrets();
-    let mut settings = serde_json::Map::new();
-    settings.insert("call_timeout_micros".into(), Value::from(5_000_000u64));
+    let config = SessionConfig {
+        call_timeout_micros: Some(5_000_000),
+        ..SessionConfig::default()
+    };
     let text = export_session(
         &events,
-        &settings,
+        &config,
+        Some(T0 + 99_000),
         &RedactionConfig::disabled(),
         "framescope t",
     )
@@ -475,7 +251,8 @@ fn session_file_round_trips_events_and_settings_exactly() {
     assert_eq!(file.version, SESSION_FORMAT_VERSION);
     assert_eq!(file.producer, "framescope t");
     assert!(!file.redacted);
-    assert_eq!(file.settings, settings);
+    assert_eq!(file.config, config);
+    assert_eq!(file.finished_micros, Some(T0 + 99_000));
     assert_eq!(file.events, events);
 }
 
@@ -484,7 +261,8 @@ fn session_import_names_version_and_format_problems() {
     let events = capture_with_secrets();
     let text = export_session(
         &events,
-        &serde_json::Map::new(),
+        &SessionConfig::default(),
+        None,
         &RedactionConfig::default(),
         "t",
     )

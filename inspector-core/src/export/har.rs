@@ -5,7 +5,8 @@
 //! leaves as HAR JSON text. Each connection becomes one entry: a fetch/XHR exchange, a
 //! WebSocket (`_resourceType: "websocket"`, messages with `type` `send`/`receive`, `time` in
 //! seconds since the epoch, `opcode` 1 for text and 2 for binary with base64 `data`), or an
-//! EventSource (`_resourceType: "eventsource"`, messages in `_eventSourceMessages`). Page
+//! EventSource (`_resourceType: "eventsource"`, messages in `_eventSourceMessages`), or a
+//! CORS preflight seen by the extension (`OPTIONS`, `_resourceType: "preflight"`). Page
 //! events become `pages`. Events HAR cannot carry (shared-memory traffic, events of unknown
 //! types, responses whose request was never captured) are counted in
 //! [`HarExport::skipped_events`] so the caller can say so; the session format keeps them.
@@ -570,6 +571,33 @@ impl Builder {
                 };
                 entry.response.error =
                     Some(format!("EventSource error (readyState {ready_state})"));
+            }
+            EventBody::CorsPreflight {
+                url,
+                request_headers,
+                status,
+                response_headers,
+                error,
+                ended_micros,
+                ..
+            } => {
+                let mut request = get_request(url, name_values(request_headers));
+                request.method = "OPTIONS".to_owned();
+                let mut entry = new_entry(event, "preflight", request, pending_response());
+                if let Some(status) = status {
+                    entry.response.status = *status;
+                    entry.response.headers = name_values(response_headers);
+                }
+                entry.response.error = error.clone();
+                if let Some(ended_micros) = ended_micros {
+                    let wait_millis = millis_between(event.time_micros, *ended_micros);
+                    entry.time = wait_millis;
+                    entry.timings = Timings::waited(wait_millis);
+                    entry.response.ended_micros = Some(*ended_micros);
+                }
+                // Preflights are observed outside the page with their own ids: never the
+                // target of later events.
+                self.entries.push(entry);
             }
             EventBody::Dropped { count, .. } => {
                 self.dropped_by_producer = self.dropped_by_producer.saturating_add(*count);

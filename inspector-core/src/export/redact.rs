@@ -217,7 +217,7 @@ fn looks_form_encoded(members: &serde_json::Map<String, Value>) -> bool {
 }
 
 fn redact_value(name: &str, value: &mut Value, form_body: bool, config: &RedactionConfig) {
-    if name == "headers" {
+    if name == "headers" || name.ends_with("_headers") {
         redact_header_value(value, config);
         return;
     }

@@ -1,17 +1,17 @@
 //! Framescope's own session file: lossless and versioned.
 //!
 //! A session file holds everything the core needs to rebuild an analysis exactly: every
-//! capture event as ingested (HTTP, WebSocket, EventSource, shared-memory, drop counts) and
-//! the analysis settings (session configuration with its decode-as layouts and protocol
-//! overrides). Data enters as events plus settings and leaves as JSON text; [`import_session`]
-//! turns the text back into the same events and settings, so feeding them to a new
-//! `Session` gives an identical analysis.
+//! capture event as ingested (HTTP, WebSocket, EventSource, shared-memory, drop counts), the
+//! [`SessionConfig`] (caps, call timeout, decode-as layouts and protocol overrides) and the
+//! time the analysis was finished at. Data enters as events plus configuration and leaves as
+//! JSON text; [`import_session`] turns the text back into the same events and configuration,
+//! and [`SessionFile::replay`] feeds them to a new [`Session`] for an identical analysis.
 //!
 //! The text is one JSON object whose header members come first and whose events are written
 //! one per line, so files diff well and stream through line tools:
 //!
 //! ```text
-//! {"format":"framescope-session","version":1,"producer":"framescope 0.1.0","redacted":true,"settings":{...},
+//! {"format":"framescope-session","version":1,"producer":"framescope 0.1.0","redacted":true,"finished_micros":...,"config":{...},
 //! "events":[
 //! {"v":1,"session_id":"p1",...},
 //! ...
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::ExportError;
 use super::redact::{RedactionConfig, redact_events};
 use crate::event::CaptureEvent;
+use crate::session::{Session, SessionConfig};
 
 /// The value of the `format` member of every session file.
 pub const SESSION_FORMAT_NAME: &str = "framescope-session";
@@ -47,9 +48,14 @@ pub struct SessionFile {
     /// Whether secrets were redacted when the file was written.
     #[serde(default)]
     pub redacted: bool,
-    /// Analysis settings in effect when the session was exported.
+    /// When the analysis was finished (timeouts marked), microseconds since the epoch;
+    /// `None` means "at the last event".
     #[serde(default)]
-    pub settings: serde_json::Map<String, serde_json::Value>,
+    pub finished_micros: Option<u64>,
+    /// Analysis settings in effect when the session was exported, decode-as choices
+    /// included.
+    #[serde(default)]
+    pub config: SessionConfig,
     /// Every capture event, in ingest order.
     pub events: Vec<CaptureEvent>,
 }
@@ -101,11 +107,40 @@ pub enum SessionImportError {
     },
 }
 
-/// Writes a session file. `settings` is the analysis configuration to restore on import
-/// (the serialised session configuration: limits, timeouts, decode-as layouts, overrides).
+impl SessionFile {
+    /// Rebuilds the analysis: a new [`Session`] with the file's configuration, every event
+    /// ingested in order, finished at [`SessionFile::finished_micros`] (or at the last event).
+    pub fn replay(&self) -> Session {
+        replay(&self.events, &self.config, self.finished_micros)
+    }
+}
+
+/// Analyses `events` the way a session file is re-imported: a new [`Session`] with
+/// `config`, every event ingested in order, finished at `finished_micros` or, when `None`,
+/// at the latest event time.
+pub fn replay(
+    events: &[CaptureEvent],
+    config: &SessionConfig,
+    finished_micros: Option<u64>,
+) -> Session {
+    let mut session = Session::new(config.clone());
+    session.ingest_all(events);
+    let last_event_micros = events
+        .iter()
+        .map(|event| event.time_micros)
+        .max()
+        .unwrap_or_default();
+    session.finish(finished_micros.unwrap_or(last_event_micros));
+    session
+}
+
+/// Writes a session file: the events (redacted per `redaction`), the analysis `config` and
+/// the time the analysis was finished at (`None`: at the last event), so that
+/// [`SessionFile::replay`] rebuilds the same analysis.
 pub fn export_session(
     events: &[CaptureEvent],
-    settings: &serde_json::Map<String, serde_json::Value>,
+    config: &SessionConfig,
+    finished_micros: Option<u64>,
     redaction: &RedactionConfig,
     producer: &str,
 ) -> Result<String, ExportError> {
@@ -119,7 +154,8 @@ pub fn export_session(
         "version": SESSION_FORMAT_VERSION,
         "producer": producer,
         "redacted": redaction.enabled,
-        "settings": settings,
+        "finished_micros": finished_micros,
+        "config": config,
     });
     let header = serde_json::to_string(&header).map_err(serialize_error)?;
     // `header` is an object: drop its closing brace and append the events one per line.

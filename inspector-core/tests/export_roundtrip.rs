@@ -1,0 +1,203 @@
+//! Exported captures come back to the same analysis: session files (decode-as layouts and
+//! the finish time included), with and without redaction.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod export_support;
+
+use export_support::{T0, capture_with_secrets, event, ws_message};
+use inspector_core::decode::binary::{BinaryLayout, ByteOrder};
+use inspector_core::event::{CaptureEvent, Direction, EventBody, Payload};
+use inspector_core::export::redact::RedactionConfig;
+use inspector_core::export::session::{export_session, import_session, replay};
+use inspector_core::model::{Call, Frame, Outcome};
+use inspector_core::session::{Session, SessionConfig};
+
+/// 0xCAFE frames written little-endian: only a decode-as override with the switched byte
+/// order decodes them.
+fn little_endian_cafe(message_type: u8, request_id: u64, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0xfe, 0xca, 1, message_type];
+    frame.extend_from_slice(&request_id.to_le_bytes());
+    frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    frame.extend_from_slice(payload);
+    frame
+}
+
+fn capture() -> Vec<CaptureEvent> {
+    let mut events = capture_with_secrets();
+    let socket = |time, body| CaptureEvent {
+        connection_id: "ws-le".into(),
+        ..event("", time, body)
+    };
+    events.push(socket(
+        T0 + 70_000,
+        EventBody::WsConnect {
+            url: "ws://127.0.0.1:9/bus".into(),
+            protocols: Vec::new(),
+        },
+    ));
+    events.push(socket(
+        T0 + 70_500,
+        EventBody::WsOpen {
+            protocol: String::new(),
+            extensions: String::new(),
+        },
+    ));
+    // Method name in protobuf field 1 ("Bus.Ping"), as the 0xCAFE preset expects.
+    let request = [&[0x0a, 8][..], b"Bus.Ping"].concat();
+    let mut message = |time, direction, bytes: Vec<u8>| {
+        let mut event = ws_message(time, direction, Payload::binary(&bytes));
+        event.connection_id = "ws-le".into();
+        events.push(event);
+    };
+    message(
+        T0 + 71_000,
+        Direction::Sent,
+        little_endian_cafe(1, 5, &request),
+    );
+    message(
+        T0 + 72_250,
+        Direction::Received,
+        little_endian_cafe(2, 5, &[0x08, 1]),
+    );
+    // Never answered: pending at the end, timed out only with the short timeout below.
+    message(
+        T0 + 73_000,
+        Direction::Sent,
+        little_endian_cafe(1, 6, &request),
+    );
+    events
+}
+
+fn live_session(events: &[CaptureEvent], finished_micros: u64) -> Session {
+    let config = SessionConfig {
+        call_timeout_micros: Some(20_000),
+        ..SessionConfig::default()
+    };
+    let mut session = Session::new(config);
+    session.ingest_all(events);
+    session
+        .set_layout(
+            "ws-le",
+            BinaryLayout::cafe().with_byte_order(ByteOrder::LittleEndian),
+        )
+        .unwrap();
+    session.finish(finished_micros);
+    session
+}
+
+struct Analysis {
+    frames: Vec<Frame>,
+    calls: Vec<Call>,
+    malformed: Vec<Frame>,
+    dropped_by_producer: u64,
+}
+
+fn analysis(session: &Session) -> Analysis {
+    Analysis {
+        frames: session.frames().cloned().collect(),
+        calls: session.calls().cloned().collect(),
+        malformed: session.malformed().cloned().collect(),
+        dropped_by_producer: session.dropped_by_producer(),
+    }
+}
+
+fn assert_same(left: &Analysis, right: &Analysis) {
+    assert_eq!(left.calls, right.calls);
+    assert_eq!(left.frames, right.frames);
+    assert_eq!(left.malformed, right.malformed);
+    assert_eq!(left.dropped_by_producer, right.dropped_by_producer);
+}
+
+#[test]
+fn session_file_reimports_to_an_identical_analysis() {
+    let events = capture();
+    let finished_micros = T0 + 100_000;
+    let live = live_session(&events, finished_micros);
+    let before = analysis(&live);
+    // The decode-as choice and the timeout matter: without them the analysis differs.
+    let bus_calls = |analysis: &Analysis| -> Vec<(String, Outcome)> {
+        analysis
+            .calls
+            .iter()
+            .filter(|call| call.connection_id == "ws-le")
+            .map(|call| (call.method.clone(), call.outcome))
+            .collect()
+    };
+    assert_eq!(
+        bus_calls(&before),
+        vec![
+            ("Bus.Ping".to_owned(), Outcome::Ok),
+            ("Bus.Ping".to_owned(), Outcome::Timeout)
+        ]
+    );
+    let plain = replay(&events, &SessionConfig::default(), None);
+    assert_ne!(bus_calls(&analysis(&plain)), bus_calls(&before));
+
+    let text = export_session(
+        &events,
+        live.config(),
+        Some(finished_micros),
+        &RedactionConfig::disabled(),
+        "framescope test",
+    )
+    .unwrap();
+    let file = import_session(&text).unwrap();
+    assert_eq!(file.events, events);
+    assert_eq!(&file.config, live.config());
+    assert_same(&analysis(&file.replay()), &before);
+}
+
+#[test]
+fn redacted_session_file_keeps_the_analysis() {
+    let events = capture();
+    let finished_micros = T0 + 100_000;
+    let live = live_session(&events, finished_micros);
+    let text = export_session(
+        &events,
+        live.config(),
+        Some(finished_micros),
+        &RedactionConfig::default(),
+        "framescope test",
+    )
+    .unwrap();
+    let file = import_session(&text).unwrap();
+    assert!(file.redacted);
+    assert_ne!(file.events, events, "secrets were redacted");
+    let before = analysis(&live);
+    let after = analysis(&file.replay());
+    // Calls (methods, ids, outcomes, error codes and messages, times, latencies) are
+    // untouched by redaction; so are the frames' ids, times and protocols. Only the sizes
+    // of messages that held secrets change with the replaced text.
+    let without_sizes = |calls: &[Call]| -> Vec<Call> {
+        calls
+            .iter()
+            .map(|call| Call {
+                request_size_bytes: 0,
+                response_size_bytes: 0,
+                ..call.clone()
+            })
+            .collect()
+    };
+    assert_eq!(without_sizes(&after.calls), without_sizes(&before.calls));
+    let changed_sizes = after
+        .calls
+        .iter()
+        .zip(&before.calls)
+        .filter(|(after, before)| after.request_size_bytes != before.request_size_bytes)
+        .count();
+    assert!(changed_sizes > 0 && changed_sizes < before.calls.len());
+    let shape = |frames: &[Frame]| -> Vec<(u64, String, u64)> {
+        frames
+            .iter()
+            .map(|frame| {
+                (
+                    frame.frame_id,
+                    frame.protocol.as_str().to_owned(),
+                    frame.time_micros,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(shape(&after.frames), shape(&before.frames));
+    assert_eq!(after.malformed.len(), before.malformed.len());
+}
