@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 mod cors_check;
+mod demo;
+mod relay;
 mod serve;
 
 use std::path::PathBuf;

@@ -206,6 +206,16 @@ pub enum EventBody {
         #[serde(default)]
         redirected: bool,
     },
+    /// A piece of a streaming response body (`text/event-stream`, NDJSON over fetch), sent
+    /// after the [`EventBody::HttpResponse`] of the same connection, whose `body` is then
+    /// absent. Each chunk is capped on its own.
+    HttpResponseChunk {
+        /// The chunk's content.
+        payload: Payload,
+        /// True for the last event of the body (its payload may be empty).
+        #[serde(default)]
+        end_of_body: bool,
+    },
     /// An HTTP exchange ended without a response.
     HttpFailure {
         /// Why.

@@ -1,0 +1,367 @@
+/*
+ * Framescope demo traffic: a steady, realistic mix of real requests against the demo
+ * backends of `framescope serve --demo`, for the dashboard to capture through the hook.
+ *
+ * Load it after /hook.js. It does nothing until started:
+ *   globalThis.framescopeDemo.start()   -> Promise<boolean> (false when demo mode is off)
+ *   globalThis.framescopeDemo.stop()
+ *   globalThis.framescopeDemo.running   -> boolean
+ *   globalThis.framescopeDemo.counts    -> { requests, messages_sent, ... } (a copy)
+ *
+ * Every request crosses a real transport: fetch and XHR JSON-RPC over HTTP, JSON-RPC and
+ * 0xCAFE binary frames over WebSocket, server-sent events, and cross-origin calls of which
+ * one kind fails its CORS preflight the way a Go net/rpc handler makes it fail.
+ */
+(function framescopeDemoTraffic(global) {
+  'use strict';
+
+  var HTTP_INTERVAL_MILLIS = 650;
+  var WS_INTERVAL_MILLIS = 1100;
+  var CAFE_INTERVAL_MILLIS = 900;
+  var PREFLIGHT_FAILURE_EVERY = 12; // HTTP ticks between two failing preflights.
+  var RECONNECT_MILLIS = 2000;
+
+  var state = {
+    running: false,
+    generation: 0,
+    timers: [],
+    sockets: [],
+    jsonRpcSocket: null,
+    cafeSocket: null,
+    source: null,
+    endpoints: null,
+    httpTicks: 0,
+    nextRpcId: 1,
+    // 0xCAFE request ids start just below 2^53 so the inspector shows ids JavaScript numbers cannot hold.
+    nextCafeId: 9007199254740990n,
+    cafeSends: 0,
+  };
+  var counts = {
+    requests: 0,
+    failures: 0,
+    messages_sent: 0,
+    messages_received: 0,
+    sse_events: 0,
+  };
+
+  function pick(items) {
+    return items[Math.floor(Math.random() * items.length)];
+  }
+
+  function integer(low, high) {
+    return low + Math.floor(Math.random() * (high - low + 1));
+  }
+
+  function later(callback, millis) {
+    var generation = state.generation;
+    var timer = setTimeout(function () {
+      var index = state.timers.indexOf(timer);
+      if (index !== -1) state.timers.splice(index, 1);
+      if (state.running && generation === state.generation) callback();
+    }, millis);
+    state.timers.push(timer);
+  }
+
+  function every(callback, millis) {
+    var generation = state.generation;
+    var timer = setInterval(function () {
+      if (state.running && generation === state.generation) callback();
+    }, millis);
+    state.timers.push(timer);
+  }
+
+  function rpc(method, params, notification) {
+    var request = { jsonrpc: '2.0', method: method };
+    if (params !== undefined) request.params = params;
+    if (!notification) request.id = state.nextRpcId++;
+    return request;
+  }
+
+  function note(promise) {
+    counts.requests += 1;
+    return promise.then(function (response) {
+      // Read the body as an app would; the hook reads its own copy.
+      return response.text();
+    }).catch(function () {
+      counts.failures += 1;
+    });
+  }
+
+  // --- JSON-RPC 2.0 over HTTP (fetch) and Go JSON-RPC 1.0 (XHR) -------------------------
+
+  function postJson(url, body, extraHeaders) {
+    var headers = { 'Content-Type': 'application/json' };
+    for (var name in extraHeaders || {}) headers[name] = extraHeaders[name];
+    return note(fetch(url, { method: 'POST', headers: headers, body: JSON.stringify(body) }));
+  }
+
+  function goRpcXhr(url) {
+    var calls = [
+      { method: 'Arith.Multiply', params: [{ A: integer(2, 99), B: integer(2, 99) }] },
+      { method: 'Arith.Divide', params: [{ A: integer(10, 999), B: integer(1, 9) }] },
+      { method: 'Arith.Divide', params: [{ A: integer(10, 999), B: 0 }] },
+      { method: 'Arith.Pow', params: [{ A: 2, B: 8 }] },
+    ];
+    var call = pick(calls);
+    call.id = state.nextRpcId++;
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('Content-Type', 'application/json');
+    xhr.onloadend = function () {
+      if (xhr.status !== 200) counts.failures += 1;
+    };
+    counts.requests += 1;
+    xhr.send(JSON.stringify(call));
+  }
+
+  function httpTick() {
+    var endpoints = state.endpoints;
+    state.httpTicks += 1;
+    if (state.httpTicks % PREFLIGHT_FAILURE_EVERY === 0) {
+      // Content-Type: application/json is not CORS-safelisted: the browser sends OPTIONS
+      // first, the Go-style handler answers 405 without Access-Control headers, and the
+      // call fails with an opaque TypeError.
+      postJson(endpoints.cors_preflight_fails, { method: 'Arith.Multiply', params: [{ A: 6, B: 7 }], id: state.nextRpcId++ });
+      return;
+    }
+    var roll = Math.random();
+    if (roll < 0.36) {
+      postJson(endpoints.jsonrpc_http, pick([
+        rpc('math.add', [integer(1, 500), integer(1, 500)]),
+        rpc('user.get', { id: integer(1, 40) }),
+        rpc('order.get', { n: integer(1, 9) }),
+        rpc('clock.now'),
+      ]));
+    } else if (roll < 0.46) {
+      postJson(endpoints.jsonrpc_http, pick([
+        rpc('inventory.reserve', { sku: 'SKU-' + integer(100, 999), quantity: integer(1, 5) }),
+        rpc('math.divide', { a: integer(1, 100), b: 0 }),
+        rpc('math.sqrt', [integer(1, 100)]),
+      ]));
+    } else if (roll < 0.54) {
+      postJson(endpoints.jsonrpc_http, rpc('report.generate', { month: pick(['2026-09', '2026-10', '2026-11']) }));
+    } else if (roll < 0.66) {
+      postJson(endpoints.jsonrpc_http, [
+        rpc('math.add', { a: integer(1, 9), b: integer(1, 9) }),
+        rpc('user.get', [integer(1, 40)]),
+        rpc('log.write', ['batch sent'], true),
+      ]);
+    } else if (roll < 0.86) {
+      goRpcXhr(endpoints.go_jsonrpc_http);
+    } else {
+      postJson(endpoints.cors_ok, rpc('math.divide', [integer(10, 99), integer(1, 9)]), {
+        'X-Request-Id': 'demo-' + state.nextRpcId,
+      });
+    }
+  }
+
+  // --- JSON-RPC 2.0 over WebSocket --------------------------------------------------------
+
+  function track(socket) {
+    state.sockets.push(socket);
+    socket.addEventListener('close', function () {
+      var index = state.sockets.indexOf(socket);
+      if (index !== -1) state.sockets.splice(index, 1);
+    });
+  }
+
+  function openJsonRpcSocket() {
+    var socket = new WebSocket(state.endpoints.jsonrpc_ws);
+    state.jsonRpcSocket = socket;
+    track(socket);
+    socket.addEventListener('open', function () {
+      socket.send(JSON.stringify(rpc('ticker.subscribe', { symbol: pick(['CAFE', 'GOPHER', 'WASM']) })));
+      counts.messages_sent += 1;
+    });
+    socket.addEventListener('message', function () {
+      counts.messages_received += 1;
+    });
+    socket.addEventListener('close', function () {
+      later(openJsonRpcSocket, RECONNECT_MILLIS);
+    });
+  }
+
+  function jsonRpcSocketTick() {
+    var socket = state.jsonRpcSocket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    var message = Math.random() < 0.2
+      ? [rpc('clock.now'), rpc('math.add', [integer(1, 9), integer(1, 9)])]
+      : pick([
+        rpc('math.add', [integer(1, 99), integer(1, 99)]),
+        rpc('user.get', { id: integer(1, 40) }),
+        rpc('report.generate', { month: '2026-11' }),
+        rpc('inventory.reserve', { sku: 'SKU-' + integer(100, 999) }),
+        rpc('log.write', ['heartbeat from page'], true),
+      ]);
+    socket.send(JSON.stringify(message));
+    counts.messages_sent += 1;
+  }
+
+  // --- 0xCAFE binary frames over WebSocket --------------------------------------------------
+
+  function varint(bytes, value) {
+    var big = BigInt.asUintN(64, BigInt(value));
+    while (big >= 0x80n) {
+      bytes.push(Number(big & 0x7fn) | 0x80);
+      big >>= 7n;
+    }
+    bytes.push(Number(big));
+  }
+
+  function lengthDelimited(bytes, fieldNumber, content) {
+    varint(bytes, (fieldNumber << 3) | 2);
+    varint(bytes, content.length);
+    for (var i = 0; i < content.length; i++) bytes.push(content[i]);
+  }
+
+  /** Request { string method = 1; repeated int64 values = 2 [packed]; string text = 3; } */
+  function cafeRequestPayload(method, values, text) {
+    var bytes = [];
+    var encoder = new TextEncoder();
+    lengthDelimited(bytes, 1, encoder.encode(method));
+    if (values.length) {
+      var packed = [];
+      values.forEach(function (value) { varint(packed, value); });
+      lengthDelimited(bytes, 2, packed);
+    }
+    if (text) lengthDelimited(bytes, 3, encoder.encode(text));
+    return new Uint8Array(bytes);
+  }
+
+  function cafeFrame(requestId, payload) {
+    var frame = new Uint8Array(16 + payload.length);
+    var view = new DataView(frame.buffer);
+    view.setUint16(0, 0xcafe);
+    view.setUint8(2, 1);
+    view.setUint8(3, 0x01);
+    view.setBigUint64(4, requestId);
+    view.setUint32(12, payload.length);
+    frame.set(payload, 16);
+    return frame;
+  }
+
+  function nextCafeFrame() {
+    var call = pick([
+      ['sum', [integer(1, 1000), integer(-50, 50), integer(1, 9)], ''],
+      ['sum', [integer(1, 9)], ''],
+      ['echo', [], 'ping ' + integer(1, 999)],
+      ['upper', [], 'gopher says hi'],
+      ['quota', [], ''],
+      ['resize', [640, 480], ''],
+    ]);
+    var requestId = state.nextCafeId;
+    state.nextCafeId += 1n;
+    return cafeFrame(requestId, cafeRequestPayload(call[0], call[1], call[2]));
+  }
+
+  function openCafeSocket() {
+    var socket = new WebSocket(state.endpoints.cafe_ws);
+    socket.binaryType = 'arraybuffer';
+    state.cafeSocket = socket;
+    track(socket);
+    socket.addEventListener('message', function () {
+      counts.messages_received += 1;
+    });
+    socket.addEventListener('close', function () {
+      later(openCafeSocket, RECONNECT_MILLIS);
+    });
+  }
+
+  function cafeTick() {
+    var socket = state.cafeSocket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    state.cafeSends += 1;
+    if (state.cafeSends % 3 === 0) {
+      // Two frames coalesced in one message.
+      var first = nextCafeFrame();
+      var second = nextCafeFrame();
+      var both = new Uint8Array(first.length + second.length);
+      both.set(first, 0);
+      both.set(second, first.length);
+      socket.send(both);
+      counts.messages_sent += 1;
+    } else if (state.cafeSends % 5 === 0) {
+      // One frame split across two messages, cut inside the header.
+      var frame = nextCafeFrame();
+      socket.send(frame.slice(0, 6));
+      socket.send(frame.slice(6));
+      counts.messages_sent += 2;
+    } else {
+      socket.send(nextCafeFrame());
+      counts.messages_sent += 1;
+    }
+  }
+
+  // --- Server-sent events ----------------------------------------------------------------
+
+  function openEventSource() {
+    var source = new EventSource(state.endpoints.sse);
+    var onEvent = function () {
+      counts.sse_events += 1;
+    };
+    source.addEventListener('message', onEvent);
+    source.addEventListener('deploy', onEvent);
+    state.source = source;
+  }
+
+  // --- Control --------------------------------------------------------------------------------
+
+  function start() {
+    if (state.running) return Promise.resolve(true);
+    state.running = true;
+    state.generation += 1;
+    var generation = state.generation;
+    return fetch('/__framescope/info').then(function (response) {
+      if (!response.ok) throw new Error('info endpoint answered ' + response.status);
+      return response.json();
+    }).then(function (info) {
+      if (!state.running || generation !== state.generation) return false;
+      if (!info.demo || !info.demo_endpoints) {
+        state.running = false;
+        return false;
+      }
+      state.endpoints = info.demo_endpoints;
+      openJsonRpcSocket();
+      openCafeSocket();
+      openEventSource();
+      every(httpTick, HTTP_INTERVAL_MILLIS);
+      every(jsonRpcSocketTick, WS_INTERVAL_MILLIS);
+      every(cafeTick, CAFE_INTERVAL_MILLIS);
+      return true;
+    }).catch(function (error) {
+      state.running = false;
+      if (global.console) global.console.warn('framescope demo traffic could not start: ' + error.message);
+      return false;
+    });
+  }
+
+  function stop() {
+    if (!state.running) return;
+    state.running = false;
+    state.generation += 1;
+    state.timers.forEach(function (timer) {
+      clearTimeout(timer);
+      clearInterval(timer);
+    });
+    state.timers = [];
+    state.sockets.slice().forEach(function (socket) {
+      socket.close(1000, 'demo traffic stopped');
+    });
+    state.sockets = [];
+    state.jsonRpcSocket = null;
+    state.cafeSocket = null;
+    if (state.source) state.source.close();
+    state.source = null;
+  }
+
+  global.framescopeDemo = {
+    start: start,
+    stop: stop,
+    get running() {
+      return state.running;
+    },
+    get counts() {
+      return Object.assign({}, counts);
+    },
+  };
+})(globalThis);

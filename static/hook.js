@@ -1,0 +1,1535 @@
+/*
+ * Framescope in-page hook.
+ *
+ * Captures what a page says over fetch, XMLHttpRequest, WebSocket and EventSource and hands
+ * it out as capture events (the schema of inspector-core/src/event.rs, documented in
+ * docs/capture-events.md) to in-page subscribers and, when loaded with a relay token, to the
+ * live relay of `framescope serve`. The API is documented in docs/hook-api.md.
+ *
+ * Install it synchronously before any page script: as the first <script> of the page, or as
+ * a MAIN-world, document_start content script. No dependencies, no build step.
+ *
+ * Rules this file keeps:
+ * - Transparent: the app sees the same results, errors, event order, prototypes, instanceof
+ *   answers and constants as without the hook. Bodies are read from clones only.
+ * - Never throws into the app: every capture step runs inside `guard`.
+ * - Bounded: bodies are capped (truncation marked), the queue and the relay buffer are
+ *   bounded, and everything dropped is counted and reported as a `dropped` event.
+ * - Never captures its own traffic (any URL containing `/__framescope/`).
+ *
+ * Layout: 1 install guard, 2 natives, 3 configuration and state, 4 clock and ids,
+ * 5 payloads, 6 the event stream, 7 the relay, 8 fetch, 9 XMLHttpRequest, 10 WebSocket,
+ * 11 EventSource, 12 shared memory and workers (extension point), 13 public API and install.
+ */
+(function framescopeHook(global) {
+  'use strict';
+
+  var VERSION = '0.1.0';
+  var SCHEMA_VERSION = 1;
+  var MARK = typeof Symbol === 'function' ? Symbol.for('framescope.hook') : '__framescopeHook';
+  var OWN_TRAFFIC = '/__framescope/';
+
+  // ---------------------------------------------------------------------------------------
+  // 1. Install guard: a second copy (double install) only hands over its relay URL.
+  // ---------------------------------------------------------------------------------------
+  function relayUrlFromScript() {
+    try {
+      var script = global.document && global.document.currentScript;
+      if (!script || !script.src) return null;
+      var src = new URL(script.src, global.location && global.location.href);
+      var token = src.searchParams.get('token');
+      if (!token) return null;
+      var scheme = src.protocol === 'https:' ? 'wss:' : 'ws:';
+      return scheme + '//' + src.host + OWN_TRAFFIC + 'relay/hook?token=' + encodeURIComponent(token);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function exclusionsFromScript() {
+    try {
+      var script = global.document && global.document.currentScript;
+      var attribute = script && script.getAttribute && script.getAttribute('data-exclude-urls');
+      return attribute ? attribute.split(/\s+/).filter(Boolean) : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  var existing = global.framescope;
+  if (existing && existing[MARK]) {
+    try {
+      existing[MARK].noteInstall(relayUrlFromScript(), exclusionsFromScript());
+    } catch (error) {
+      // An older or damaged copy: leave it alone.
+    }
+    return;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 2. Natives, saved before the page can replace them.
+  // ---------------------------------------------------------------------------------------
+  var N = {
+    fetch: typeof global.fetch === 'function' ? global.fetch : null,
+    Request: global.Request,
+    Response: global.Response,
+    Headers: global.Headers,
+    XMLHttpRequest: global.XMLHttpRequest,
+    XMLHttpRequestUpload: global.XMLHttpRequestUpload,
+    XMLHttpRequestEventTarget: global.XMLHttpRequestEventTarget,
+    WebSocket: global.WebSocket,
+    EventSource: global.EventSource,
+    Blob: global.Blob,
+    FormData: global.FormData,
+    URLSearchParams: global.URLSearchParams,
+    ReadableStream: global.ReadableStream,
+    Document: global.Document,
+    XMLSerializer: global.XMLSerializer,
+    URL: global.URL,
+    TextEncoder: global.TextEncoder,
+    TextDecoder: global.TextDecoder,
+    setTimeout: global.setTimeout,
+    clearTimeout: global.clearTimeout,
+    addEventListener: global.EventTarget && global.EventTarget.prototype.addEventListener,
+    stringify: JSON.stringify,
+    parse: JSON.parse,
+    btoa: global.btoa,
+    fromCharCode: String.fromCharCode,
+    functionToString: Function.prototype.toString,
+    performance: global.performance,
+    performanceNow: global.performance && global.performance.now,
+    console: global.console,
+    consoleError: global.console && global.console.error,
+  };
+  var textEncoder = N.TextEncoder ? new N.TextEncoder() : null;
+  var strictDecoder = N.TextDecoder ? new N.TextDecoder('utf-8', { fatal: true }) : null;
+  var isArrayBufferView = ArrayBuffer.isView;
+
+  // ---------------------------------------------------------------------------------------
+  // 3. Configuration and state.
+  // ---------------------------------------------------------------------------------------
+  var config = {
+    /** Largest body or message payload kept, in bytes; longer ones are truncated and marked. */
+    maxBodyBytes: 64 * 1024,
+    /** URL substrings (strings) or RegExps never captured. `/__framescope/` always is. */
+    excludeUrls: exclusionsFromScript(),
+    /** Delay between batches, in milliseconds. */
+    batchMillis: 4,
+    /** Events kept while waiting for delivery (no subscriber yet); more are dropped. */
+    maxQueuedEvents: 10000,
+    /** Events the relay buffers while disconnected; more are dropped. */
+    maxRelayBufferedEvents: 20000,
+    /** Responses whose body has not ended after this long are kept truncated. */
+    bodyTimeoutMillis: 30000,
+    /** False pauses capture (the app is untouched either way). */
+    enabled: true,
+  };
+
+  var counters = {
+    captured: 0,
+    dropped: 0,
+    delivered: 0,
+    internalErrors: 0,
+    installs: 1,
+  };
+  var pendingDrops = { count: 0, reasons: {} };
+  var lastInternalError = '';
+
+  // ---------------------------------------------------------------------------------------
+  // 4. Clock, ids and small helpers.
+  // ---------------------------------------------------------------------------------------
+  var timeOrigin = N.performance && N.performance.timeOrigin;
+  function nowMicros() {
+    if (typeof timeOrigin === 'number' && N.performanceNow) {
+      return Math.round((timeOrigin + N.performanceNow.call(N.performance)) * 1000);
+    }
+    return Date.now() * 1000;
+  }
+
+  function randomHex(byteCount) {
+    var bytes = new Uint8Array(byteCount);
+    try {
+      global.crypto.getRandomValues(bytes);
+    } catch (error) {
+      for (var i = 0; i < byteCount; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    var text = '';
+    for (var j = 0; j < byteCount; j++) text += (bytes[j] < 16 ? '0' : '') + bytes[j].toString(16);
+    return text;
+  }
+
+  var sessionId = 's-' + randomHex(8);
+  var nextConnection = 0;
+  function newConnectionId(kind) {
+    nextConnection += 1;
+    return kind + '-' + nextConnection;
+  }
+
+  function noteInternalError(error) {
+    counters.internalErrors += 1;
+    try {
+      lastInternalError = String(error && error.stack ? error.stack : error);
+    } catch (ignored) {
+      lastInternalError = 'unprintable error';
+    }
+  }
+
+  /** Runs a capture step; whatever it throws stays inside the hook. */
+  function guard(step) {
+    try {
+      return step();
+    } catch (error) {
+      noteInternalError(error);
+      return undefined;
+    }
+  }
+
+  function baseUrl() {
+    try {
+      if (global.document && global.document.baseURI) return global.document.baseURI;
+      return global.location ? global.location.href : undefined;
+    } catch (error) {
+      return undefined;
+    }
+  }
+
+  /** Absolute URL of `input` as the browser would resolve it, or null. */
+  function resolveUrl(input) {
+    try {
+      return new N.URL(String(input), baseUrl()).href;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function shouldCapture(url) {
+    if (!config.enabled || typeof url !== 'string') return false;
+    if (url.indexOf(OWN_TRAFFIC) !== -1) return false;
+    var exclusions = config.excludeUrls;
+    for (var i = 0; i < exclusions.length; i++) {
+      var rule = exclusions[i];
+      if (typeof rule === 'string' ? url.indexOf(rule) !== -1 : rule.test(url)) return false;
+    }
+    return true;
+  }
+
+  var FORBIDDEN_CASE_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
+  /** Method normalisation of the Fetch standard (only these six are upper-cased). */
+  function normalizeMethod(method) {
+    var upper = String(method).toUpperCase();
+    return FORBIDDEN_CASE_METHODS.indexOf(upper) !== -1 ? upper : String(method);
+  }
+
+  function headerList(source) {
+    var list = [];
+    if (source === undefined || source === null) return list;
+    var headers = source instanceof N.Headers ? source : new N.Headers(source);
+    headers.forEach(function (value, name) {
+      list.push([name, value]);
+    });
+    return list;
+  }
+
+  function findHeader(list, name) {
+    for (var i = 0; i < list.length; i++) {
+      if (String(list[i][0]).toLowerCase() === name) return list[i][1];
+    }
+    return null;
+  }
+
+  /** Makes a replacement function look like the one it replaces (name, length, toString). */
+  function disguise(replacement, original) {
+    try {
+      Object.defineProperty(replacement, 'name', { value: original.name, configurable: true });
+      Object.defineProperty(replacement, 'length', { value: original.length, configurable: true });
+      Object.defineProperty(replacement, 'toString', {
+        value: function toString() {
+          return N.functionToString.call(original);
+        },
+        configurable: true,
+        writable: true,
+        enumerable: false,
+      });
+    } catch (error) {
+      noteInternalError(error);
+    }
+    return replacement;
+  }
+
+  /** Replaces `target[name]` keeping its property attributes. */
+  function replaceProperty(target, name, value) {
+    var descriptor = Object.getOwnPropertyDescriptor(target, name) || {
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    };
+    Object.defineProperty(target, name, {
+      value: value,
+      writable: descriptor.writable !== false,
+      enumerable: !!descriptor.enumerable,
+      configurable: descriptor.configurable !== false,
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 5. Payloads: text kept as text, bytes as base64 (encoded at flush time, off the hot path).
+  // ---------------------------------------------------------------------------------------
+  function utf8Length(text) {
+    var length = 0;
+    for (var i = 0; i < text.length; i++) {
+      var code = text.charCodeAt(i);
+      if (code < 0x80) length += 1;
+      else if (code < 0x800) length += 2;
+      else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        var next = text.charCodeAt(i + 1);
+        if (next >= 0xdc00 && next <= 0xdfff) {
+          length += 4;
+          i += 1;
+        } else length += 3;
+      } else length += 3;
+    }
+    return length;
+  }
+
+  /** A text payload, capped at `config.maxBodyBytes` UTF-8 bytes. */
+  function textPayload(text) {
+    var cap = config.maxBodyBytes;
+    var size = utf8Length(text);
+    if (size <= cap) return { encoding: 'text', data: text, size_bytes: size, truncated: false };
+    var kept = text.slice(0, cap);
+    if (textEncoder && textEncoder.encodeInto) {
+      var read = textEncoder.encodeInto(text, new Uint8Array(cap)).read;
+      kept = text.slice(0, read);
+    }
+    return { encoding: 'text', data: kept, size_bytes: size, truncated: true };
+  }
+
+  function bytesOf(view) {
+    if (view instanceof ArrayBuffer) return new Uint8Array(view);
+    if (isArrayBufferView(view)) return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    return new Uint8Array(view);
+  }
+
+  var TEXT_TYPES = /^text\/|[/+](json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|yaml|csv)\b|ndjson|event-stream/i;
+  function isTextType(contentType) {
+    return typeof contentType === 'string' && TEXT_TYPES.test(contentType);
+  }
+
+  /**
+   * A payload from bytes. With `asText`, valid UTF-8 is kept as text; everything else is
+   * base64. `totalBytes` is the original size when `bytes` holds only a prefix.
+   * Returns a stream entry part: { payload, pendingBytes } (base64 done at flush time).
+   */
+  function bytesPayload(bytes, asText, totalBytes) {
+    var cap = config.maxBodyBytes;
+    var size = typeof totalBytes === 'number' ? totalBytes : bytes.byteLength;
+    var truncated = size > cap || bytes.byteLength > cap;
+    var kept = bytes.byteLength > cap ? bytes.subarray(0, cap) : bytes;
+    if (asText && strictDecoder) {
+      try {
+        var text = strictDecoder.decode(kept);
+        return {
+          payload: { encoding: 'text', data: text, size_bytes: size, truncated: truncated },
+          pendingBytes: null,
+        };
+      } catch (notUtf8) {
+        // A cut inside a multi-byte sequence or real binary: fall through to base64.
+      }
+    }
+    return {
+      payload: { encoding: 'base64', data: '', size_bytes: size, truncated: truncated },
+      // Copied now: the app may reuse or transfer its buffer after this returns.
+      pendingBytes: kept.slice(),
+    };
+  }
+
+  function base64(bytes) {
+    var chunks = [];
+    for (var i = 0; i < bytes.length; i += 0x8000) {
+      chunks.push(N.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000)));
+    }
+    return N.btoa(chunks.join(''));
+  }
+
+  /**
+   * Reads a stream to its end or to `cap + 1` bytes, whichever comes first, then releases
+   * it. Resolves { bytes, sizeBytes, truncated } and never rejects.
+   */
+  function readStreamCapped(stream, cap, timeoutMillis) {
+    return new Promise(function (resolve) {
+      var reader;
+      try {
+        reader = stream.getReader();
+      } catch (error) {
+        resolve({ bytes: new Uint8Array(0), sizeBytes: 0, truncated: true });
+        return;
+      }
+      var parts = [];
+      var kept = 0;
+      var seen = 0;
+      var finished = false;
+      var timer = null;
+      function finish(truncated) {
+        if (finished) return;
+        finished = true;
+        if (timer !== null) N.clearTimeout.call(global, timer);
+        var bytes = new Uint8Array(kept);
+        var offset = 0;
+        for (var i = 0; i < parts.length; i++) {
+          bytes.set(parts[i], offset);
+          offset += parts[i].length;
+        }
+        if (truncated) guard(function () { reader.cancel().catch(function () {}); });
+        resolve({ bytes: bytes, sizeBytes: seen, truncated: truncated });
+      }
+      timer = N.setTimeout.call(global, function () {
+        finish(true);
+      }, timeoutMillis);
+      function pump() {
+        reader.read().then(function (step) {
+          if (finished) return;
+          if (step.done) return finish(false);
+          var chunk = step.value instanceof Uint8Array ? step.value : bytesOf(step.value);
+          seen += chunk.byteLength;
+          if (kept <= cap) {
+            var room = cap + 1 - kept;
+            var part = chunk.byteLength > room ? chunk.slice(0, room) : chunk;
+            parts.push(part);
+            kept += part.byteLength;
+          }
+          if (kept > cap) return finish(true);
+          pump();
+        }, function () {
+          finish(true);
+        });
+      }
+      pump();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 6. The event stream: a bounded queue, flushed in batches to subscribers and the relay.
+  //    Entries waiting for an asynchronous body keep later events of the same connection
+  //    behind them, so each connection's events stay in order.
+  // ---------------------------------------------------------------------------------------
+  var queue = [];
+  var subscribers = [];
+  var flushTimer = null;
+  var MAX_ENTRIES_PER_FLUSH = 2000;
+
+  function makeEvent(connectionId, type, fields, timeMicros) {
+    var event = {
+      v: SCHEMA_VERSION,
+      session_id: sessionId,
+      connection_id: connectionId,
+      time_micros: typeof timeMicros === 'number' ? timeMicros : nowMicros(),
+      type: type,
+    };
+    for (var key in fields) {
+      if (Object.prototype.hasOwnProperty.call(fields, key)) event[key] = fields[key];
+    }
+    return event;
+  }
+
+  function countDrop(count, reason) {
+    counters.dropped += count;
+    pendingDrops.count += count;
+    pendingDrops.reasons[reason] = (pendingDrops.reasons[reason] || 0) + count;
+  }
+
+  /**
+   * Adds an entry { event, pendingBytes, payload, waiting } to the queue.
+   * Returns the entry, or null when it was dropped.
+   */
+  function enqueue(entry) {
+    if (queue.length >= config.maxQueuedEvents) {
+      countDrop(1, 'queue full (' + config.maxQueuedEvents + ' events waiting for a subscriber)');
+      return null;
+    }
+    counters.captured += 1;
+    queue.push(entry);
+    scheduleFlush();
+    return entry;
+  }
+
+  /** Captures a ready event. */
+  function record(event, pendingBytes, payload) {
+    return enqueue({ event: event, pendingBytes: pendingBytes || null, payload: payload || null, waiting: false });
+  }
+
+  /**
+   * Captures an event whose content arrives later: `fill(entry)` is called by the producer
+   * when ready (then `entry.waiting` becomes false).
+   */
+  function recordLater(event) {
+    return enqueue({ event: event, pendingBytes: null, payload: null, waiting: true });
+  }
+
+  function settle(entry) {
+    if (!entry) return;
+    entry.waiting = false;
+    scheduleFlush();
+  }
+
+  function hasSinks() {
+    return subscribers.length > 0 || relay.url !== null;
+  }
+
+  function scheduleFlush() {
+    if (flushTimer !== null || !hasSinks() || queue.length === 0) return;
+    flushTimer = N.setTimeout.call(global, flush, config.batchMillis);
+  }
+
+  function droppedNotice() {
+    var reasons = [];
+    for (var reason in pendingDrops.reasons) {
+      if (Object.prototype.hasOwnProperty.call(pendingDrops.reasons, reason)) {
+        reasons.push(pendingDrops.reasons[reason] + ': ' + reason);
+      }
+    }
+    var event = makeEvent('framescope-hook', 'dropped', { count: pendingDrops.count, reason: reasons.join('; ') });
+    pendingDrops = { count: 0, reasons: {} };
+    return event;
+  }
+
+  function finishBytes(entry) {
+    guard(function () {
+      entry.payload.data = base64(entry.pendingBytes);
+    });
+    entry.pendingBytes = null;
+  }
+
+  function flush() {
+    flushTimer = null;
+    if (!hasSinks()) return;
+    var batch = [];
+    var kept = [];
+    var blocked = null;
+    var processed = 0;
+    for (var i = 0; i < queue.length; i++) {
+      var entry = queue[i];
+      if (processed >= MAX_ENTRIES_PER_FLUSH) {
+        kept.push(entry); // Everything after the limit waits, in order, for the next flush.
+        continue;
+      }
+      var connectionId = entry.event.connection_id;
+      if (entry.waiting || (blocked !== null && blocked[connectionId])) {
+        if (blocked === null) blocked = Object.create(null);
+        blocked[connectionId] = true;
+        kept.push(entry);
+        continue;
+      }
+      processed += 1;
+      if (entry.pendingBytes !== null) finishBytes(entry);
+      batch.push(entry.event);
+    }
+    queue = kept;
+    if (pendingDrops.count > 0) batch.push(droppedNotice());
+    if (batch.length > 0) deliver(batch);
+    if (processed >= MAX_ENTRIES_PER_FLUSH) scheduleFlush();
+  }
+
+  function deliver(batch) {
+    counters.delivered += batch.length;
+    var current = subscribers.slice();
+    for (var i = 0; i < current.length; i++) {
+      try {
+        current[i](batch);
+      } catch (error) {
+        // A failing subscriber must not stop the others or reach the app.
+        noteInternalError(error);
+        try {
+          N.consoleError.call(N.console, 'framescope: a subscriber threw', error);
+        } catch (ignored) {
+          // No console.
+        }
+      }
+    }
+    if (relay.url !== null) guard(function () { relaySend(batch); });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 7. The relay: a WebSocket to `framescope serve`, reconnecting with backoff, buffering
+  //    boundedly while down, counting what it has to drop.
+  // ---------------------------------------------------------------------------------------
+  var relay = {
+    url: null,
+    socket: null,
+    state: 'disabled',
+    buffer: [],
+    sent: 0,
+    dropped: 0,
+    pendingDropped: 0,
+    reconnects: 0,
+    attempt: 0,
+    timer: null,
+    serverErrors: 0,
+    lastServerError: '',
+  };
+  var RELAY_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+  var RELAY_CHUNK_EVENTS = 1000;
+
+  function pageEvent() {
+    var document = global.document;
+    return makeEvent('page', 'page', {
+      url: guard(function () { return String(global.location.href); }) || '',
+      title: guard(function () { return document ? String(document.title) : ''; }) || '',
+      origin: guard(function () { return String(global.origin); }) || '',
+      hook_version: VERSION,
+    });
+  }
+
+  function relayDroppedNotice() {
+    var event = makeEvent('framescope-hook', 'dropped', {
+      count: relay.pendingDropped,
+      reason: 'relay buffer full while disconnected (' + config.maxRelayBufferedEvents + ' events)',
+    });
+    relay.pendingDropped = 0;
+    return event;
+  }
+
+  function relayWrite(events) {
+    relay.socket.send(N.stringify(events));
+    relay.sent += events.length;
+  }
+
+  function relayCanWrite() {
+    return relay.state === 'open' && relay.socket.bufferedAmount < RELAY_MAX_BUFFERED_BYTES;
+  }
+
+  function relayDrain() {
+    while (relay.buffer.length > 0 && relayCanWrite()) {
+      var chunk = relay.buffer.splice(0, RELAY_CHUNK_EVENTS);
+      if (relay.pendingDropped > 0) chunk.push(relayDroppedNotice());
+      relayWrite(chunk);
+    }
+  }
+
+  function relaySend(batch) {
+    if (relay.buffer.length === 0 && relayCanWrite()) {
+      if (relay.pendingDropped > 0) batch = batch.concat([relayDroppedNotice()]);
+      relayWrite(batch);
+      return;
+    }
+    var room = config.maxRelayBufferedEvents - relay.buffer.length;
+    if (room >= batch.length) {
+      for (var i = 0; i < batch.length; i++) relay.buffer.push(batch[i]);
+    } else {
+      for (var j = 0; j < room; j++) relay.buffer.push(batch[j]);
+      var lost = batch.length - Math.max(room, 0);
+      relay.dropped += lost;
+      relay.pendingDropped += lost;
+    }
+    relayDrain();
+  }
+
+  function relayConnect() {
+    relay.timer = null;
+    if (relay.url === null || !N.WebSocket) return;
+    var socket;
+    try {
+      socket = new N.WebSocket(relay.url);
+    } catch (error) {
+      relay.state = 'failed';
+      relay.lastServerError = String(error && error.message);
+      return;
+    }
+    relay.socket = socket;
+    relay.state = 'connecting';
+    N.addEventListener.call(socket, 'open', function () {
+      if (relay.socket !== socket) return;
+      relay.state = 'open';
+      relay.attempt = 0;
+      guard(function () {
+        // The relay learns which page this is from a `page` event at the start of each
+        // connection; the first connection usually has the install-time one buffered.
+        var first = relay.buffer[0];
+        if (!first || first.type !== 'page') relayWrite([pageEvent()]);
+        relayDrain();
+      });
+    });
+    N.addEventListener.call(socket, 'message', function (message) {
+      relay.serverErrors += 1;
+      relay.lastServerError = String(message.data).slice(0, 500);
+    });
+    N.addEventListener.call(socket, 'close', function () {
+      if (relay.socket !== socket) return;
+      relay.socket = null;
+      if (relay.url === null) {
+        relay.state = 'disabled';
+        return;
+      }
+      relay.state = 'closed';
+      relay.attempt += 1;
+      relay.reconnects += 1;
+      var delay = Math.min(10000, 250 * Math.pow(2, Math.min(relay.attempt - 1, 6)));
+      relay.timer = N.setTimeout.call(global, relayConnect, delay * (0.5 + Math.random() / 2));
+    });
+    // Check the bounded buffer again when the socket drains.
+    N.addEventListener.call(socket, 'open', function () {
+      scheduleFlush();
+    });
+  }
+
+  function setRelayUrl(url) {
+    if (url === relay.url) return;
+    if (relay.timer !== null) N.clearTimeout.call(global, relay.timer);
+    relay.timer = null;
+    var old = relay.socket;
+    relay.socket = null;
+    relay.url = url;
+    relay.attempt = 0;
+    if (old) guard(function () { old.close(1000, 'relay changed'); });
+    if (url === null) {
+      relay.state = 'disabled';
+      relay.buffer = [];
+      return;
+    }
+    relayConnect();
+    scheduleFlush();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 8. fetch.
+  // ---------------------------------------------------------------------------------------
+  var STREAMING_TYPES = /event-stream|ndjson|jsonl|json-seq/i;
+
+  /** Describes a request body: { kind, contentType, payload | read(): Promise<{bytes}> }. */
+  function describeBody(body) {
+    if (body === undefined || body === null) return { kind: 'none' };
+    if (typeof body === 'string') return { kind: 'text', contentType: 'text/plain;charset=UTF-8', text: body };
+    if (N.URLSearchParams && body instanceof N.URLSearchParams) {
+      return {
+        kind: 'url_search_params',
+        contentType: 'application/x-www-form-urlencoded;charset=UTF-8',
+        text: body.toString(),
+      };
+    }
+    if (N.Blob && body instanceof N.Blob) {
+      return {
+        kind: 'blob',
+        contentType: body.type || null,
+        read: function () { return body.arrayBuffer(); },
+      };
+    }
+    if (body instanceof ArrayBuffer || isArrayBufferView(body)) {
+      return { kind: 'array_buffer', contentType: null, bytes: bytesOf(body) };
+    }
+    if (N.FormData && body instanceof N.FormData) {
+      return {
+        kind: 'form_data',
+        contentType: 'multipart/form-data',
+        // The same multipart encoding the browser sends (its boundary differs).
+        read: function () { return new N.Response(body).arrayBuffer(); },
+      };
+    }
+    if (N.ReadableStream && body instanceof N.ReadableStream) return { kind: 'stream', contentType: null };
+    if (N.Document && body instanceof N.Document) {
+      return {
+        kind: 'document',
+        contentType: 'application/xml;charset=UTF-8',
+        text: N.XMLSerializer ? new N.XMLSerializer().serializeToString(body) : '',
+      };
+    }
+    return { kind: 'text', contentType: 'text/plain;charset=UTF-8', text: String(body) };
+  }
+
+  /**
+   * Records an http_request event for a described body. Bytes read asynchronously fill the
+   * entry later; the request is in the queue (in order) immediately.
+   */
+  function recordRequest(connectionId, fields, described, headers, readLater) {
+    var timeMicros = nowMicros();
+    var hasContentType = findHeader(headers, 'content-type') !== null;
+    if (!hasContentType && described.contentType) headers.push(['content-type', described.contentType]);
+    var contentType = findHeader(headers, 'content-type');
+    fields.headers = headers;
+    fields.body = null;
+    var event = makeEvent(connectionId, 'http_request', fields, timeMicros);
+    if (described.text !== undefined) {
+      event.body = textPayload(described.text);
+      return record(event);
+    }
+    if (described.bytes !== undefined) {
+      var part = bytesPayload(described.bytes, isTextType(contentType));
+      event.body = part.payload;
+      return record(event, part.pendingBytes, part.payload);
+    }
+    var reader = readLater || described.read;
+    if (!reader) return record(event);
+    var entry = recordLater(event);
+    if (!entry) return null;
+    var reading;
+    try {
+      reading = Promise.resolve(reader());
+    } catch (error) {
+      reading = Promise.reject(error);
+    }
+    reading.then(function (buffer) {
+      guard(function () {
+        var part = bytesPayload(buffer instanceof Uint8Array ? buffer : bytesOf(buffer), isTextType(contentType), buffer.totalBytes);
+        event.body = part.payload;
+        entry.payload = part.payload;
+        entry.pendingBytes = part.pendingBytes;
+      });
+      settle(entry);
+    }, function () {
+      settle(entry);
+    });
+    return entry;
+  }
+
+  function fetchBegin(input, init) {
+    var isRequest = N.Request && input instanceof N.Request;
+    var url;
+    var method = 'GET';
+    var mode = 'cors';
+    var credentials = 'same-origin';
+    var redirect = 'follow';
+    var headerSource = null;
+    var body;
+    var bodyFromRequest = null;
+    var signal = null;
+    if (isRequest) {
+      url = input.url;
+      method = input.method;
+      mode = input.mode;
+      credentials = input.credentials;
+      redirect = input.redirect;
+      headerSource = input.headers;
+      signal = input.signal;
+      if (input.body !== null && !input.bodyUsed) bodyFromRequest = input.clone();
+    } else {
+      url = resolveUrl(input);
+    }
+    if (init !== undefined && init !== null && typeof init === 'object') {
+      if (init.method !== undefined) method = normalizeMethod(init.method);
+      if (init.mode !== undefined) mode = String(init.mode);
+      if (init.credentials !== undefined) credentials = String(init.credentials);
+      if (init.redirect !== undefined) redirect = String(init.redirect);
+      if (init.headers !== undefined) headerSource = init.headers;
+      if (init.signal !== undefined) signal = init.signal;
+      if (init.body !== undefined) {
+        body = init.body;
+        bodyFromRequest = null;
+      }
+    }
+    if (!shouldCapture(url)) return null;
+    var connectionId = newConnectionId('fetch');
+    var headers = [];
+    try {
+      headers = headerList(headerSource);
+    } catch (invalidHeaders) {
+      // fetch itself rejects these; the request is still shown.
+    }
+    var fields = {
+      api: 'fetch',
+      method: method,
+      url: url,
+      mode: mode,
+      credentials: credentials,
+      redirect: redirect,
+      upload_listeners: false,
+    };
+    if (bodyFromRequest !== null) {
+      fields.body_kind = null; // A Request object's body: its original kind is not visible.
+      recordRequest(connectionId, fields, { kind: null }, headers, function () {
+        return readStreamCapped(bodyFromRequest.body, config.maxBodyBytes, config.bodyTimeoutMillis).then(function (read) {
+          read.bytes.totalBytes = read.truncated ? Math.max(read.sizeBytes, config.maxBodyBytes + 1) : read.sizeBytes;
+          return read.bytes;
+        });
+      });
+    } else {
+      var described = describeBody(body);
+      fields.body_kind = described.kind;
+      recordRequest(connectionId, fields, described, headers);
+    }
+    return { connectionId: connectionId, signal: signal };
+  }
+
+  function fetchResponse(state, response) {
+    var timeMicros = nowMicros();
+    var headers = headerList(response.headers);
+    var event = makeEvent(state.connectionId, 'http_response', {
+      status: response.status,
+      status_text: response.statusText,
+      headers: headers,
+      body: null,
+      response_type: response.type,
+      url: response.url,
+      redirected: response.redirected,
+    }, timeMicros);
+    var contentType = findHeader(headers, 'content-type') || '';
+    if (response.body === null || response.type === 'opaque' || response.type === 'opaqueredirect') {
+      record(event);
+      return;
+    }
+    var clone = response.clone();
+    if (STREAMING_TYPES.test(contentType)) {
+      // A stream that may never end: show the response now and each chunk as it arrives.
+      record(event);
+      streamChunks(state.connectionId, clone.body, isTextType(contentType));
+      return;
+    }
+    var entry = recordLater(event);
+    if (!entry) {
+      guard(function () { clone.body.cancel().catch(function () {}); });
+      return;
+    }
+    var declaredBytes = parseInt(findHeader(headers, 'content-length') || '', 10);
+    readStreamCapped(clone.body, config.maxBodyBytes, config.bodyTimeoutMillis).then(function (read) {
+      guard(function () {
+        var sizeBytes = read.sizeBytes;
+        if (read.truncated && declaredBytes > sizeBytes) sizeBytes = declaredBytes;
+        var part = bytesPayload(read.bytes, isTextType(contentType), sizeBytes);
+        if (read.truncated) part.payload.truncated = true;
+        event.body = part.payload;
+        entry.payload = part.payload;
+        entry.pendingBytes = part.pendingBytes;
+      });
+      settle(entry);
+    });
+  }
+
+  /** Streams a response body as http_response_chunk events (last one has end_of_body). */
+  function streamChunks(connectionId, stream, asText) {
+    var reader = stream.getReader();
+    var decoder = asText && N.TextDecoder ? new N.TextDecoder('utf-8') : null;
+    function emitChunk(bytes, end) {
+      var event = makeEvent(connectionId, 'http_response_chunk', { payload: null, end_of_body: end });
+      if (decoder) {
+        event.payload = textPayload(decoder.decode(bytes, { stream: !end }));
+        record(event);
+      } else {
+        var part = bytesPayload(bytes, false);
+        event.payload = part.payload;
+        record(event, part.pendingBytes, part.payload);
+      }
+    }
+    function pump() {
+      reader.read().then(function (step) {
+        guard(function () {
+          if (step.done) emitChunk(new Uint8Array(0), true);
+          else emitChunk(step.value instanceof Uint8Array ? step.value : bytesOf(step.value), false);
+        });
+        if (!step.done) pump();
+      }, function () {
+        guard(function () { emitChunk(new Uint8Array(0), true); });
+      });
+    }
+    pump();
+  }
+
+  function errorName(error) {
+    try {
+      if (error && typeof error === 'object' && 'name' in error) return String(error.name);
+      return typeof error;
+    } catch (ignored) {
+      return '';
+    }
+  }
+
+  function errorMessage(error) {
+    try {
+      if (error && typeof error === 'object' && 'message' in error) return String(error.message);
+      return String(error);
+    } catch (ignored) {
+      return '';
+    }
+  }
+
+  function fetchFailure(state, error) {
+    var name = errorName(error);
+    var failure = 'network';
+    if (name === 'AbortError') failure = 'abort';
+    else if (name === 'TimeoutError') failure = 'timeout';
+    else if (state.signal && state.signal.aborted && state.signal.reason === error) failure = 'abort';
+    record(makeEvent(state.connectionId, 'http_failure', {
+      failure: failure,
+      error_name: name,
+      error_message: errorMessage(error),
+    }));
+  }
+
+  function installFetch() {
+    if (!N.fetch) return;
+    var nativeFetch = N.fetch;
+    var wrapper = function fetch(input, init) {
+      var state = null;
+      if (config.enabled) {
+        state = guard(function () { return fetchBegin(input, init); }) || null;
+      }
+      var promise = nativeFetch.apply(this, arguments);
+      if (state === null) return promise;
+      return promise.then(function (response) {
+        guard(function () { fetchResponse(state, response); });
+        return response;
+      }, function (error) {
+        guard(function () { fetchFailure(state, error); });
+        throw error;
+      });
+    };
+    replaceProperty(global, 'fetch', disguise(wrapper, nativeFetch));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 9. XMLHttpRequest: prototype methods are wrapped, the constructor is left alone, so
+  //    instanceof, constants and sync requests behave exactly as before.
+  // ---------------------------------------------------------------------------------------
+  var xhrStates = typeof WeakMap === 'function' ? new WeakMap() : null;
+  var uploadsWithListeners = typeof WeakSet === 'function' ? new WeakSet() : null;
+
+  function xhrResponseBody(xhr, contentType, done) {
+    var type = xhr.responseType;
+    if (type === '' || type === 'text') return done(textPayload(xhr.responseText), null);
+    if (type === 'json') {
+      // The raw text is not readable for this type: the parsed value is re-serialized.
+      var value = xhr.response;
+      return done(value === null ? null : textPayload(N.stringify(value)), null);
+    }
+    if (type === 'arraybuffer') {
+      if (!xhr.response) return done(null, null);
+      var part = bytesPayload(bytesOf(xhr.response), isTextType(contentType));
+      return done(part.payload, part.pendingBytes);
+    }
+    if (type === 'document') {
+      var document = xhr.response;
+      return done(document && N.XMLSerializer ? textPayload(new N.XMLSerializer().serializeToString(document)) : null, null);
+    }
+    if (type === 'blob') {
+      var blob = xhr.response;
+      if (!blob) return done(null, null);
+      return blob.arrayBuffer().then(function (buffer) {
+        var blobPart = bytesPayload(new Uint8Array(buffer), isTextType(contentType));
+        done(blobPart.payload, blobPart.pendingBytes);
+      }, function () {
+        done(null, null);
+      });
+    }
+    return done(null, null);
+  }
+
+  function xhrFinish(xhr, state, outcome, error) {
+    if (state.finished) return;
+    state.finished = true;
+    if (outcome !== 'load') {
+      record(makeEvent(state.connectionId, 'http_failure', {
+        failure: outcome === 'timeout' ? 'timeout' : outcome === 'abort' ? 'abort' : 'network',
+        error_name: error ? errorName(error) : outcome,
+        error_message: error ? errorMessage(error) : '',
+      }));
+      return;
+    }
+    var headers = [];
+    var rawHeaders = xhr.getAllResponseHeaders();
+    rawHeaders.split('\r\n').forEach(function (line) {
+      var colon = line.indexOf(':');
+      if (colon > 0) headers.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
+    });
+    var finalUrl = xhr.responseURL;
+    var event = makeEvent(state.connectionId, 'http_response', {
+      status: xhr.status,
+      status_text: xhr.statusText,
+      headers: headers,
+      body: null,
+      response_type: null,
+      url: finalUrl || state.url,
+      redirected: !!finalUrl && finalUrl !== state.url,
+    });
+    var entry = recordLater(event);
+    if (!entry) return;
+    xhrResponseBody(xhr, findHeader(headers, 'content-type'), function (payload, pendingBytes) {
+      event.body = payload;
+      entry.payload = payload;
+      entry.pendingBytes = pendingBytes;
+      settle(entry);
+    });
+  }
+
+  function xhrListen(xhr) {
+    var state = xhrStates.get(xhr);
+    if (!state || state.listening) return;
+    state.listening = true;
+    ['load', 'error', 'abort', 'timeout'].forEach(function (type) {
+      N.addEventListener.call(xhr, type, function () {
+        var current = xhrStates.get(xhr);
+        if (current && current.connectionId !== null && current.async) {
+          guard(function () { xhrFinish(xhr, current, type, null); });
+        }
+      });
+    });
+  }
+
+  function wrapMethod(prototype, name, makeWrapper) {
+    var original = prototype[name];
+    if (typeof original !== 'function') return;
+    replaceProperty(prototype, name, disguise(makeWrapper(original), original));
+  }
+
+  function installXhr() {
+    if (!N.XMLHttpRequest || !xhrStates) return;
+    var prototype = N.XMLHttpRequest.prototype;
+    wrapMethod(prototype, 'open', function (nativeOpen) {
+      return function open(method, url) {
+        var args = arguments;
+        var state = guard(function () {
+          return {
+            method: normalizeMethod(method),
+            url: resolveUrl(url),
+            async: args.length < 3 ? true : !!args[2],
+            headers: [],
+            connectionId: null,
+            finished: false,
+            sent: false,
+            listening: false,
+          };
+        }) || null;
+        var result = nativeOpen.apply(this, arguments);
+        var xhr = this;
+        guard(function () {
+          var previous = xhrStates.get(xhr);
+          if (state === null) {
+            xhrStates.delete(xhr);
+            return;
+          }
+          if (previous) state.listening = previous.listening;
+          xhrStates.set(xhr, state);
+        });
+        return result;
+      };
+    });
+    wrapMethod(prototype, 'setRequestHeader', function (nativeSetRequestHeader) {
+      return function setRequestHeader(name, value) {
+        var result = nativeSetRequestHeader.apply(this, arguments);
+        var state = xhrStates.get(this);
+        if (state) {
+          guard(function () {
+            state.headers.push([String(name), String(value)]);
+          });
+        }
+        return result;
+      };
+    });
+    wrapMethod(prototype, 'send', function (nativeSend) {
+      return function send(body) {
+        var xhr = this;
+        var state = xhrStates.get(xhr);
+        var capture = !!state && !state.sent && guard(function () {
+          return xhr.readyState === 1 && shouldCapture(state.url);
+        });
+        if (!capture) return nativeSend.apply(this, arguments);
+        guard(function () {
+          state.sent = true;
+          state.connectionId = newConnectionId('xhr');
+          var upload = xhr.upload;
+          var bodyless = state.method === 'GET' || state.method === 'HEAD';
+          var described = bodyless ? { kind: 'none' } : describeBody(body);
+          if (described.kind === 'stream') described = { kind: 'text', contentType: 'text/plain;charset=UTF-8', text: String(body) };
+          recordRequest(state.connectionId, {
+            api: 'xhr',
+            method: state.method,
+            url: state.url,
+            body_kind: described.kind,
+            mode: 'cors',
+            credentials: xhr.withCredentials ? 'include' : 'same-origin',
+            redirect: 'follow',
+            upload_listeners: !!upload && uploadsWithListeners.has(upload),
+          }, described, state.headers.slice());
+          if (state.async) xhrListen(xhr);
+        });
+        if (state.async) return nativeSend.apply(this, arguments);
+        var result;
+        try {
+          result = nativeSend.apply(this, arguments);
+        } catch (error) {
+          guard(function () { xhrFinish(xhr, state, 'error', error); });
+          throw error;
+        }
+        guard(function () { xhrFinish(xhr, state, 'load', null); });
+        return result;
+      };
+    });
+    // Listeners on xhr.upload make a cross-origin request preflighted; the CORS analyzer
+    // needs to know about them.
+    var uploadPrototype = N.XMLHttpRequestUpload && N.XMLHttpRequestUpload.prototype;
+    var targetPrototype = N.XMLHttpRequestEventTarget && N.XMLHttpRequestEventTarget.prototype;
+    if (uploadPrototype && N.addEventListener && uploadsWithListeners) {
+      var nativeAdd = N.addEventListener;
+      Object.defineProperty(uploadPrototype, 'addEventListener', {
+        value: disguise(function addEventListener(type, listener) {
+          var upload = this;
+          guard(function () { if (listener) uploadsWithListeners.add(upload); });
+          return nativeAdd.apply(this, arguments);
+        }, nativeAdd),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+      ['onloadstart', 'onprogress', 'onabort', 'onerror', 'onload', 'ontimeout', 'onloadend'].forEach(function (name) {
+        var descriptor = targetPrototype && Object.getOwnPropertyDescriptor(targetPrototype, name);
+        if (!descriptor || !descriptor.set || !descriptor.get) return;
+        Object.defineProperty(uploadPrototype, name, {
+          get: descriptor.get,
+          set: disguise(function (value) {
+            var upload = this;
+            guard(function () { if (value) uploadsWithListeners.add(upload); });
+            return descriptor.set.call(this, value);
+          }, descriptor.set),
+          enumerable: descriptor.enumerable,
+          configurable: true,
+        });
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 10. WebSocket: the constructor is replaced by a function sharing the native prototype
+  //     and constants; `send` is wrapped on the prototype; received messages, open, close
+  //     and error are observed with listeners added before the app's.
+  // ---------------------------------------------------------------------------------------
+  var socketStates = typeof WeakMap === 'function' ? new WeakMap() : null;
+
+  function recordMessage(connectionId, direction, data, timeMicros) {
+    if (typeof data === 'string') {
+      record(makeEvent(connectionId, 'ws_message', { direction: direction, payload: textPayload(data) }, timeMicros));
+      return;
+    }
+    if (data instanceof ArrayBuffer || isArrayBufferView(data)) {
+      var part = bytesPayload(bytesOf(data), false);
+      record(makeEvent(connectionId, 'ws_message', { direction: direction, payload: part.payload }, timeMicros), part.pendingBytes, part.payload);
+      return;
+    }
+    if (N.Blob && data instanceof N.Blob) {
+      var event = makeEvent(connectionId, 'ws_message', { direction: direction, payload: null }, timeMicros);
+      var entry = recordLater(event);
+      if (!entry) return;
+      data.arrayBuffer().then(function (buffer) {
+        guard(function () {
+          var blobPart = bytesPayload(new Uint8Array(buffer), false);
+          event.payload = blobPart.payload;
+          entry.payload = blobPart.payload;
+          entry.pendingBytes = blobPart.pendingBytes;
+        });
+        settle(entry);
+      }, function () {
+        event.payload = { encoding: 'base64', data: '', size_bytes: data.size, truncated: true };
+        settle(entry);
+      });
+      return;
+    }
+    record(makeEvent(connectionId, 'ws_message', { direction: direction, payload: textPayload(String(data)) }, timeMicros));
+  }
+
+  function observeSocket(socket, protocols) {
+    var url = socket.url;
+    if (!shouldCapture(url)) return;
+    var connectionId = newConnectionId('ws');
+    socketStates.set(socket, connectionId);
+    var requested = [];
+    if (typeof protocols === 'string') requested = [protocols];
+    else if (protocols && typeof protocols === 'object' && typeof protocols.length === 'number') {
+      requested = Array.prototype.map.call(protocols, String);
+    }
+    record(makeEvent(connectionId, 'ws_connect', { url: url, protocols: requested }));
+    var listen = N.addEventListener;
+    listen.call(socket, 'open', function () {
+      guard(function () {
+        record(makeEvent(connectionId, 'ws_open', { protocol: socket.protocol, extensions: socket.extensions }));
+      });
+    });
+    listen.call(socket, 'message', function (message) {
+      if (!config.enabled) return;
+      var timeMicros = nowMicros();
+      guard(function () { recordMessage(connectionId, 'received', message.data, timeMicros); });
+    });
+    listen.call(socket, 'error', function () {
+      guard(function () { record(makeEvent(connectionId, 'ws_error', {})); });
+    });
+    listen.call(socket, 'close', function (close) {
+      guard(function () {
+        record(makeEvent(connectionId, 'ws_close', { code: close.code, reason: close.reason, was_clean: close.wasClean }));
+      });
+    });
+  }
+
+  /** A constructor that behaves as `Native` and calls `observe(instance, args)` after it. */
+  function wrapConstructor(Native, observe) {
+    var Wrapped = function () {
+      if (new.target === undefined) {
+        // Let the native constructor produce its own "Please use the 'new' operator" error.
+        return Native.apply(this, arguments);
+      }
+      var instance = Reflect.construct(Native, arguments, new.target);
+      var args = arguments;
+      guard(function () { observe(instance, args); });
+      return instance;
+    };
+    disguise(Wrapped, Native);
+    Object.defineProperty(Wrapped, 'prototype', { value: Native.prototype, writable: false });
+    Object.setPrototypeOf(Wrapped, Object.getPrototypeOf(Native));
+    Object.getOwnPropertyNames(Native).forEach(function (key) {
+      if (key === 'prototype' || key === 'name' || key === 'length' || key === 'arguments' || key === 'caller') return;
+      var descriptor = Object.getOwnPropertyDescriptor(Native, key);
+      if (descriptor) guard(function () { Object.defineProperty(Wrapped, key, descriptor); });
+    });
+    var constructorDescriptor = Object.getOwnPropertyDescriptor(Native.prototype, 'constructor');
+    Object.defineProperty(Native.prototype, 'constructor', {
+      value: Wrapped,
+      writable: constructorDescriptor ? constructorDescriptor.writable : true,
+      enumerable: constructorDescriptor ? constructorDescriptor.enumerable : false,
+      configurable: true,
+    });
+    return Wrapped;
+  }
+
+  function installWebSocket() {
+    if (!N.WebSocket || !socketStates || typeof Reflect !== 'object') return;
+    var Native = N.WebSocket;
+    var Wrapped = wrapConstructor(Native, function (socket, args) {
+      observeSocket(socket, args[1]);
+    });
+    wrapMethod(Native.prototype, 'send', function (nativeSend) {
+      return function send(data) {
+        var connectionId = socketStates.get(this);
+        if (connectionId === undefined || !config.enabled) return nativeSend.apply(this, arguments);
+        var timeMicros = nowMicros();
+        var open = this.readyState === 1;
+        var result = nativeSend.apply(this, arguments);
+        // Data sent while closing or closed is discarded by the browser, so not captured.
+        if (open) guard(function () { recordMessage(connectionId, 'sent', data, timeMicros); });
+        return result;
+      };
+    });
+    replaceProperty(global, 'WebSocket', Wrapped);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 11. EventSource: open, error and every event type the app listens for (plus `message`).
+  // ---------------------------------------------------------------------------------------
+  var sourceStates = typeof WeakMap === 'function' ? new WeakMap() : null;
+
+  function observeSource(source) {
+    var url = source.url;
+    if (!shouldCapture(url)) return;
+    var connectionId = newConnectionId('sse');
+    var state = {
+      connectionId: connectionId,
+      types: Object.create(null),
+      onEvent: function (message) {
+        if (!config.enabled) return;
+        guard(function () {
+          var payload = textPayload(String(message.data));
+          var fields = { event_type: message.type, data: payload.data, last_event_id: message.lastEventId };
+          if (payload.truncated) {
+            fields.truncated = true;
+            fields.size_bytes = payload.size_bytes;
+          }
+          record(makeEvent(connectionId, 'sse_message', fields));
+        });
+      },
+    };
+    sourceStates.set(source, state);
+    record(makeEvent(connectionId, 'sse_connect', { url: url, with_credentials: !!source.withCredentials }));
+    N.addEventListener.call(source, 'open', function () {
+      guard(function () { record(makeEvent(connectionId, 'sse_open', {})); });
+    });
+    N.addEventListener.call(source, 'error', function () {
+      guard(function () { record(makeEvent(connectionId, 'sse_error', { ready_state: source.readyState })); });
+    });
+    listenForType(source, state, 'message');
+  }
+
+  function listenForType(source, state, type) {
+    if (state.types[type]) return;
+    state.types[type] = true;
+    if (type === 'open' || type === 'error') return;
+    N.addEventListener.call(source, type, state.onEvent);
+  }
+
+  function installEventSource() {
+    if (!N.EventSource || !sourceStates || typeof Reflect !== 'object') return;
+    var Native = N.EventSource;
+    var Wrapped = wrapConstructor(Native, function (source) {
+      observeSource(source);
+    });
+    // Named events are only dispatched to listeners of their type: observe each type the
+    // app listens for, registering ours first so the app's order is unchanged.
+    var nativeAdd = N.addEventListener;
+    Object.defineProperty(Native.prototype, 'addEventListener', {
+      value: disguise(function addEventListener(type) {
+        var source = this;
+        var state = sourceStates.get(source);
+        if (state) guard(function () { if (typeof type === 'string') listenForType(source, state, type); });
+        return nativeAdd.apply(this, arguments);
+      }, nativeAdd),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    replaceProperty(global, 'EventSource', Wrapped);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 12. Shared memory and workers: extension point.
+  //
+  //     SharedArrayBuffer/Atomics observation and Worker wrapping go here, as functions
+  //     pushed onto `installers` (they run in order at install, after the transports above).
+  //     They receive `internals` (section 13): `record`, `makeEvent`, `newConnectionId`,
+  //     `nowMicros`, `textPayload`, `bytesPayload`, `guard`, `config`, `natives`, and
+  //     `hookSource` (this whole file as a string, to run first inside a worker). New event
+  //     types belong in inspector-core/src/event.rs first.
+  // ---------------------------------------------------------------------------------------
+  var installers = [installFetch, installXhr, installWebSocket, installEventSource];
+
+  // ---------------------------------------------------------------------------------------
+  // 13. Public API and install.
+  // ---------------------------------------------------------------------------------------
+  function warn(message) {
+    try {
+      N.console.warn('framescope: ' + message);
+    } catch (ignored) {
+      // No console.
+    }
+  }
+
+  function subscribe(callback) {
+    if (typeof callback !== 'function') {
+      warn('subscribe(callback) needs a function; nothing subscribed');
+      return function unsubscribe() {};
+    }
+    subscribers.push(callback);
+    scheduleFlush();
+    var active = true;
+    return function unsubscribe() {
+      if (!active) return;
+      active = false;
+      var index = subscribers.indexOf(callback);
+      if (index !== -1) subscribers.splice(index, 1);
+    };
+  }
+
+  function stats() {
+    return {
+      version: VERSION,
+      session_id: sessionId,
+      captured: counters.captured,
+      dropped: counters.dropped,
+      delivered: counters.delivered,
+      queued: queue.length,
+      subscribers: subscribers.length,
+      installs: counters.installs,
+      internal_errors: counters.internalErrors,
+      last_internal_error: lastInternalError,
+      relay: {
+        state: relay.state,
+        sent: relay.sent,
+        buffered: relay.buffer.length,
+        dropped: relay.dropped,
+        reconnects: relay.reconnects,
+        server_errors: relay.serverErrors,
+        last_server_error: relay.lastServerError,
+      },
+    };
+  }
+
+  function positiveInteger(value, name) {
+    if (typeof value === 'number' && isFinite(value) && value >= 0) return Math.floor(value);
+    warn('configure: ' + name + ' must be a non-negative number; kept ' + config[name]);
+    return config[name];
+  }
+
+  function configure(options) {
+    if (options && typeof options === 'object') {
+      guard(function () {
+        var known = {
+          maxBodyBytes: 1, excludeUrls: 1, batchMillis: 1, maxQueuedEvents: 1,
+          maxRelayBufferedEvents: 1, bodyTimeoutMillis: 1, enabled: 1, relayUrl: 1,
+        };
+        Object.keys(options).forEach(function (key) {
+          if (!known[key]) warn('configure: unknown option ' + key + ' ignored');
+        });
+        ['maxBodyBytes', 'batchMillis', 'maxQueuedEvents', 'maxRelayBufferedEvents', 'bodyTimeoutMillis'].forEach(function (name) {
+          if (options[name] !== undefined) config[name] = positiveInteger(options[name], name);
+        });
+        if (options.enabled !== undefined) config.enabled = !!options.enabled;
+        if (options.excludeUrls !== undefined) {
+          var rules = Array.isArray(options.excludeUrls) ? options.excludeUrls : [options.excludeUrls];
+          config.excludeUrls = rules.filter(function (rule) {
+            var valid = typeof rule === 'string' || rule instanceof RegExp;
+            if (!valid) warn('configure: excludeUrls entries must be strings or RegExps');
+            return valid;
+          });
+        }
+        if (options.relayUrl !== undefined) {
+          setRelayUrl(typeof options.relayUrl === 'string' && options.relayUrl ? options.relayUrl : null);
+        }
+      });
+    }
+    return {
+      maxBodyBytes: config.maxBodyBytes,
+      excludeUrls: config.excludeUrls.slice(),
+      batchMillis: config.batchMillis,
+      maxQueuedEvents: config.maxQueuedEvents,
+      maxRelayBufferedEvents: config.maxRelayBufferedEvents,
+      bodyTimeoutMillis: config.bodyTimeoutMillis,
+      enabled: config.enabled,
+      relayUrl: relay.url === null ? null : relay.url.replace(/token=[^&]*/, 'token=…'),
+    };
+  }
+
+  /** Lets other producers (a Go WASM app through syscall/js, app code) add events. */
+  function emit(event) {
+    return guard(function () {
+      if (!event || typeof event !== 'object' || typeof event.type !== 'string' || event.type === '') {
+        warn('emit(event) needs an object with a string `type`; event ignored');
+        return false;
+      }
+      var copy = N.parse(N.stringify(event));
+      if (typeof copy.v !== 'number') copy.v = SCHEMA_VERSION;
+      if (typeof copy.session_id !== 'string' || copy.session_id === '') copy.session_id = sessionId;
+      if (typeof copy.connection_id !== 'string' || copy.connection_id === '') copy.connection_id = 'app';
+      copy.time_micros = typeof copy.time_micros === 'number' && isFinite(copy.time_micros) ? Math.round(copy.time_micros) : nowMicros();
+      return record(copy) !== null;
+    }) || false;
+  }
+
+  var internals = {
+    record: record,
+    recordLater: recordLater,
+    settle: settle,
+    makeEvent: makeEvent,
+    newConnectionId: newConnectionId,
+    nowMicros: nowMicros,
+    textPayload: textPayload,
+    bytesPayload: bytesPayload,
+    guard: guard,
+    config: config,
+    natives: N,
+    hookSource: '(' + framescopeHook.toString() + ')(typeof globalThis !== "undefined" ? globalThis : self);',
+    noteInstall: function (relayUrl, exclusions) {
+      counters.installs += 1;
+      if (relayUrl && relay.url === null) setRelayUrl(relayUrl);
+      if (exclusions && exclusions.length) config.excludeUrls = config.excludeUrls.concat(exclusions);
+    },
+  };
+
+  var api = {
+    version: VERSION,
+    subscribe: subscribe,
+    stats: stats,
+    configure: configure,
+    emit: emit,
+  };
+  Object.defineProperty(api, MARK, { value: internals, enumerable: false });
+
+  record(pageEvent());
+  for (var i = 0; i < installers.length; i++) guard(installers[i]);
+  Object.defineProperty(global, 'framescope', {
+    value: Object.freeze(api),
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
+  var relayUrl = relayUrlFromScript();
+  if (relayUrl) setRelayUrl(relayUrl);
+})(typeof globalThis !== 'undefined' ? globalThis : self);
