@@ -301,7 +301,7 @@ impl CorsFlow {
         }
         if !same_origin && !url.is_http() {
             self.block(
-                CorsFailure::new(CorsError::CorsDisabledScheme, ""),
+                CorsFailure::new(CorsError::CorsDisabledScheme, url.scheme.clone()),
                 Stage::BeforeSending,
             );
             return;

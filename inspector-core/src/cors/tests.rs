@@ -242,7 +242,7 @@ fn verdict_table() {
             name: "non-http scheme",
             request: CorsRequest::new(PAGE, "ftp://127.0.0.1:5000/file"),
             hops: vec![],
-            expected: Some((CorsError::CorsDisabledScheme, "")),
+            expected: Some((CorsError::CorsDisabledScheme, "ftp")),
         },
         Case {
             name: "multiple ACAO lines",
@@ -290,6 +290,18 @@ fn same_origin_requests_skip_cors() {
 
 #[test]
 fn missing_observations_give_unknown_not_a_guess() {
+    let two_headers = CorsRequest::new(PAGE, API)
+        .with_header("X-B", "1")
+        .with_header("X-A", "2");
+    let analysis = run(
+        &two_headers,
+        vec![hop(Some(ok(&[("Access-Control-Allow-Origin", "*")])), None)],
+    );
+    expect_blocked(
+        &analysis,
+        CorsError::HeaderDisallowedByPreflightResponse,
+        "x-a",
+    );
     let analysis = run(&json_post(), vec![]);
     assert_eq!(analysis.verdict, Verdict::Unknown);
     assert!(
