@@ -1,11 +1,373 @@
+use inspector_core::view::format::{format_clock, format_latency, format_size};
+use inspector_core::view::table::{
+    Column, GroupedRow, SortOrder, call_direction, direction_arrow, row_window,
+};
+use leptos::html;
 use leptos::prelude::*;
 
-/// The live call/frame table.
+use crate::bridge;
+use crate::state::{Selection, ViewMode, use_inspector};
+use crate::store::Store;
+
+/// Height of one table row in pixels (fixed, so the window can be computed without
+/// measuring rows).
+pub const ROW_HEIGHT_PX: u32 = 20;
+const OVERSCAN_ROWS: usize = 12;
+
+/// One rendered line of the table, fully formatted. Used as the `<For>` key, so a row's
+/// DOM is rebuilt only when something it shows changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum RowView {
+    Row {
+        selection: Selection,
+        cells: [String; 8],
+        outcome_class: &'static str,
+        error: bool,
+    },
+    Group {
+        key: String,
+        label: String,
+        collapsed: bool,
+    },
+}
+
+fn row_view(
+    store: &Store,
+    mode: ViewMode,
+    line: GroupedRow,
+    utc_offset_minutes: i32,
+) -> Option<RowView> {
+    match line {
+        GroupedRow::Group(group) => Some(RowView::Group {
+            key: group.key(),
+            label: format!(
+                "{} {}  ·  {} rows{}",
+                group.transport.as_str(),
+                if group.connection_id.is_empty() {
+                    "requests"
+                } else {
+                    group.connection_id.as_str()
+                },
+                group.rows,
+                if group.errors > 0 {
+                    format!(", {} errors", group.errors)
+                } else {
+                    String::new()
+                }
+            ),
+            collapsed: group.collapsed,
+        }),
+        GroupedRow::Row(position) => match mode {
+            ViewMode::Calls => {
+                let call = store.session().call_at(position as usize)?;
+                let direction = call_direction(call, store.call_request_direction(call));
+                Some(RowView::Row {
+                    selection: Selection::Call(call.call_id),
+                    cells: [
+                        format_clock(call.started_micros, utc_offset_minutes),
+                        call.transport.as_str().to_owned(),
+                        direction.arrow().to_owned(),
+                        call.method.clone(),
+                        call.request_id.clone().unwrap_or_default(),
+                        match call.error_code {
+                            Some(code) if call.outcome.is_error() => {
+                                format!("{} {code}", call.outcome.as_str())
+                            }
+                            _ => call.outcome.as_str().to_owned(),
+                        },
+                        call.latency_micros.map(format_latency).unwrap_or_default(),
+                        format_size(call.request_size_bytes + call.response_size_bytes),
+                    ],
+                    outcome_class: call.outcome.as_str(),
+                    error: call.outcome.is_error(),
+                })
+            }
+            ViewMode::Frames => {
+                let frame = store.session().frame_at(position as usize)?;
+                Some(RowView::Row {
+                    selection: Selection::Frame(frame.frame_id),
+                    cells: [
+                        format_clock(frame.time_micros, utc_offset_minutes),
+                        frame.transport.as_str().to_owned(),
+                        direction_arrow(frame.direction).to_owned(),
+                        frame.summary.clone(),
+                        String::new(),
+                        if frame.malformed.is_some() {
+                            "malformed".to_owned()
+                        } else {
+                            frame.protocol.as_str().to_owned()
+                        },
+                        String::new(),
+                        format_size(frame.size_bytes),
+                    ],
+                    outcome_class: if frame.malformed.is_some() {
+                        "malformed"
+                    } else {
+                        "ok"
+                    },
+                    error: frame.malformed.is_some(),
+                })
+            }
+        },
+    }
+}
+
+/// The live call/frame table: only the rows in view are in the DOM.
 #[component]
 pub fn FrameList() -> impl IntoView {
+    let inspector = use_inspector();
+    let container = NodeRef::<html::Section>::new();
+    let scroll_top = RwSignal::new(0.0f64);
+    let viewport_height = RwSignal::new(600.0f64);
+    let utc_offset_minutes = bridge::utc_offset_minutes();
+
+    let line_count = Memo::new(move |_| inspector.rows.with(|rows| rows.lines.len()));
+    let window = Memo::new(move |_| {
+        row_window(
+            scroll_top.get(),
+            viewport_height.get(),
+            ROW_HEIGHT_PX,
+            line_count.get(),
+            OVERSCAN_ROWS,
+        )
+    });
+    let visible = Memo::new(move |_| {
+        let window = window.get();
+        let mode = inspector.mode.get();
+        inspector.rows.with(|rows| {
+            inspector.store.with_value(|store| {
+                (window.first..window.end)
+                    .filter_map(|index| rows.lines.get(index))
+                    .filter_map(|line| row_view(store, mode, line, utc_offset_minutes))
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+
+    let measure = move || {
+        if let Some(element) = container.get_untracked() {
+            viewport_height.set(f64::from(element.client_height()));
+        }
+    };
+    Effect::new(move |_| {
+        if container.get().is_some() {
+            measure();
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+
+    // Sticky auto-scroll: follow new rows while the user is at the bottom.
+    Effect::new(move |_| {
+        let count = line_count.get();
+        let sorted_by_time = inspector.sort.get() == (Column::Time, SortOrder::Ascending);
+        if !inspector.follow.get() || !sorted_by_time || count == 0 {
+            return;
+        }
+        if let Some(element) = container.get_untracked() {
+            let target = count as i32 * ROW_HEIGHT_PX as i32;
+            element.set_scroll_top(target);
+            scroll_top.set(f64::from(element.scroll_top()));
+        }
+    });
+    // Keyboard navigation asks for a line to be revealed.
+    Effect::new(move |_| {
+        let Some(line) = inspector.reveal.get() else {
+            return;
+        };
+        let Some(element) = container.get_untracked() else {
+            return;
+        };
+        let header = ROW_HEIGHT_PX as i32 + 4;
+        let row_top = line as i32 * ROW_HEIGHT_PX as i32;
+        let top = element.scroll_top();
+        let height = element.client_height() - header;
+        if row_top < top {
+            element.set_scroll_top(row_top);
+        } else if row_top + ROW_HEIGHT_PX as i32 > top + height {
+            element.set_scroll_top(row_top + ROW_HEIGHT_PX as i32 - height);
+        }
+        scroll_top.set(f64::from(element.scroll_top()));
+    });
+
+    let on_scroll = move |_| {
+        let Some(element) = container.get_untracked() else {
+            return;
+        };
+        let top = f64::from(element.scroll_top());
+        let previous = scroll_top.get_untracked();
+        scroll_top.set(top);
+        let at_bottom = element.scroll_top() + element.client_height()
+            >= element.scroll_height() - ROW_HEIGHT_PX as i32;
+        if at_bottom {
+            if !inspector.follow.get_untracked() {
+                inspector.follow.set(true);
+            }
+        } else if top < previous - 1.0 && inspector.follow.get_untracked() {
+            inspector.follow.set(false);
+        }
+    };
+    let on_wheel = move |event: web_sys::WheelEvent| {
+        if event.delta_y() < 0.0 && inspector.follow.get_untracked() {
+            inspector.follow.set(false);
+        }
+    };
+
+    let header = move || {
+        let (sorted_column, order) = inspector.sort.get();
+        let frames = inspector.mode.get() == ViewMode::Frames;
+        Column::ALL
+            .into_iter()
+            .map(|column| {
+                let title = match (column, frames) {
+                    (Column::Method, true) => "Summary",
+                    (Column::Outcome, true) => "Decoded as",
+                    _ => column.title(),
+                };
+                let aria_sort = if column == sorted_column {
+                    match order {
+                        SortOrder::Ascending => "ascending",
+                        SortOrder::Descending => "descending",
+                    }
+                } else {
+                    "none"
+                };
+                let arrow = if column == sorted_column {
+                    match order {
+                        SortOrder::Ascending => " ▲",
+                        SortOrder::Descending => " ▼",
+                    }
+                } else {
+                    ""
+                };
+                view! {
+                    <th
+                        class=format!("col-{}", column.title().to_ascii_lowercase())
+                        aria-sort=aria_sort
+                        data-column=column.title()
+                        on:click=move |_| inspector.sort_by(column)
+                    >
+                        {title}
+                        {arrow}
+                    </th>
+                }
+            })
+            .collect_view()
+    };
+
+    let space_above = move || format!("height:{}px", window.get().space_above_px);
+    let space_below = move || format!("height:{}px", window.get().space_below_px);
+    let empty = move || inspector.rows.with(|rows| rows.total == 0);
+    let nothing_matches = move || {
+        inspector
+            .rows
+            .with(|rows| rows.total > 0 && rows.lines.is_empty())
+    };
+
     view! {
-        <section class="fs-frames" aria-label="Frames" data-testid="frame-list">
-            <div class="fs-empty" data-testid="frames-empty">"No frames captured yet"</div>
+        <section
+            class="fs-frames"
+            aria-label="Frames"
+            data-testid="frame-list"
+            node_ref=container
+            on:scroll=on_scroll
+            on:wheel=on_wheel
+        >
+            <table class="fs-table" role="grid">
+                <thead>
+                    <tr>{header}</tr>
+                </thead>
+                <tbody>
+                    <tr class="fs-spacer" style=space_above aria-hidden="true"></tr>
+                    <For
+                        each=move || visible.get()
+                        key=|row| row.clone()
+                        children=move |row| render_row(row)
+                    />
+                    <tr class="fs-spacer" style=space_below aria-hidden="true"></tr>
+                </tbody>
+            </table>
+            <Show when=empty>
+                <div class="fs-empty" data-testid="frames-empty">
+                    "No frames captured yet"
+                </div>
+            </Show>
+            <Show when=nothing_matches>
+                <div class="fs-empty" data-testid="frames-no-match">
+                    "No rows match the filter"
+                </div>
+            </Show>
         </section>
+    }
+}
+
+fn render_row(row: RowView) -> impl IntoView {
+    let inspector = use_inspector();
+    match row {
+        RowView::Group {
+            key,
+            label,
+            collapsed,
+        } => {
+            let toggle_key = key.clone();
+            let toggle = move |_| {
+                let key = toggle_key.clone();
+                inspector.collapsed.update(|collapsed| {
+                    if !collapsed.remove(&key) {
+                        collapsed.insert(key);
+                    }
+                });
+            };
+            view! {
+                <tr class="fs-group" data-testid="group-row" data-group=key on:click=toggle>
+                    <td colspan="8">
+                        <span class="fs-twisty">{if collapsed { "▸ " } else { "▾ " }}</span>
+                        {label}
+                    </td>
+                </tr>
+            }
+            .into_any()
+        }
+        RowView::Row {
+            selection,
+            cells,
+            outcome_class,
+            error,
+        } => {
+            let selected = move || inspector.selected.get() == Some(selection);
+            let [
+                time,
+                transport,
+                direction,
+                method,
+                request_id,
+                outcome,
+                latency,
+                size,
+            ] = cells;
+            let title = method.clone();
+            let transport_attribute = transport.clone();
+            view! {
+                <tr
+                    data-testid="frame-row"
+                    data-transport=transport_attribute
+                    data-outcome=outcome_class
+                    class:selected=selected
+                    class:error=error
+                    aria-selected=move || if selected() { "true" } else { "false" }
+                    on:click=move |_| inspector.selected.set(Some(selection))
+                >
+                    <td class="col-time">{time}</td>
+                    <td class="col-transport">{transport}</td>
+                    <td class="col-dir">{direction}</td>
+                    <td class="col-method" title=title>{method}</td>
+                    <td class="col-id">{request_id}</td>
+                    <td class=format!("col-outcome outcome-{outcome_class}")>{outcome}</td>
+                    <td class="col-latency">{latency}</td>
+                    <td class="col-size">{size}</td>
+                </tr>
+            }
+            .into_any()
+        }
     }
 }

@@ -4,4 +4,6 @@ pub mod charts;
 pub mod cors_panel;
 pub mod detail;
 pub mod frame_list;
+pub mod import;
+pub mod method_stats;
 pub mod toolbar;

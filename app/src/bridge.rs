@@ -1,0 +1,547 @@
+//! The one module that talks to the world outside the app: the in-page hook
+//! (`globalThis.framescope`), the relay's dashboard socket, the server's info endpoint, the
+//! demo traffic generator, files the user drops, the clipboard and local storage.
+//!
+//! Data enters here as JSON text or JS values and leaves as core types
+//! ([`CaptureEvent`]) or plain Rust values handed to callbacks. Nothing here derives or
+//! decides anything about the captured traffic: that is the core's job.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use inspector_core::event::{CaptureEvent, NdjsonError, parse_event_line};
+use js_sys::{Function, Reflect};
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// Events read from one message, and the ones that did not match the capture schema.
+#[derive(Debug, Default)]
+pub struct EventBatch {
+    /// Events that parsed.
+    pub events: Vec<CaptureEvent>,
+    /// One error per event that did not parse (position = index in the message).
+    pub rejected: Vec<NdjsonError>,
+}
+
+/// Splits a JSON array of capture events into events, keeping every bad element as an
+/// error instead of losing the whole batch.
+pub fn parse_event_array(json: &str) -> Result<EventBatch, String> {
+    let elements: Vec<&RawValue> = serde_json::from_str(json)
+        .map_err(|error| format!("not a JSON array of events: {error}"))?;
+    let mut batch = EventBatch::default();
+    for (index, element) in elements.into_iter().enumerate() {
+        match parse_event_line(element.get(), index + 1) {
+            Ok(event) => batch.events.push(event),
+            Err(error) => batch.rejected.push(error),
+        }
+    }
+    Ok(batch)
+}
+
+fn global_property(name: &str) -> Option<JsValue> {
+    let value = Reflect::get(&js_sys::global(), &JsValue::from_str(name)).ok()?;
+    (!value.is_undefined() && !value.is_null()).then_some(value)
+}
+
+fn method(target: &JsValue, name: &str) -> Option<Function> {
+    Reflect::get(target, &JsValue::from_str(name))
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()
+}
+
+/// Options of [`use_hook_events`].
+pub struct UseHookEventsOptions {
+    /// How often to look for the hook while it is not installed yet.
+    pub poll_interval: Duration,
+}
+
+impl Default for UseHookEventsOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// What [`use_hook_events`] gives back.
+#[derive(Clone, Copy)]
+pub struct UseHookEventsReturn {
+    /// True once subscribed to an in-page hook.
+    pub connected: ReadSignal<bool>,
+}
+
+/// Subscribes to the in-page hook (`globalThis.framescope.subscribe`) of this document,
+/// waiting for it if it is installed after the app. `on_batch` receives every array of
+/// events the hook delivers. Unsubscribes when the calling owner is cleaned up.
+pub fn use_hook_events(on_batch: impl Fn(EventBatch) + 'static) -> UseHookEventsReturn {
+    use_hook_events_with_options(on_batch, UseHookEventsOptions::default())
+}
+
+/// [`use_hook_events`] with options.
+pub fn use_hook_events_with_options(
+    on_batch: impl Fn(EventBatch) + 'static,
+    options: UseHookEventsOptions,
+) -> UseHookEventsReturn {
+    let (connected, set_connected) = signal(false);
+    let on_batch = Rc::new(on_batch);
+    let unsubscribe: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
+    let callback: Rc<RefCell<Option<Closure<dyn FnMut(JsValue)>>>> = Rc::new(RefCell::new(None));
+    let try_subscribe = {
+        let unsubscribe = Rc::clone(&unsubscribe);
+        let callback = Rc::clone(&callback);
+        move || -> bool {
+            if unsubscribe.borrow().is_some() {
+                return true;
+            }
+            let Some(hook) = global_property("framescope") else {
+                return false;
+            };
+            let Some(subscribe) = method(&hook, "subscribe") else {
+                return false;
+            };
+            let on_batch = Rc::clone(&on_batch);
+            let closure = Closure::<dyn FnMut(JsValue)>::new(move |events: JsValue| {
+                let Ok(text) = js_sys::JSON::stringify(&events) else {
+                    return;
+                };
+                let text = String::from(text);
+                match parse_event_array(&text) {
+                    Ok(batch) => on_batch(batch),
+                    Err(message) => on_batch(EventBatch {
+                        events: Vec::new(),
+                        rejected: vec![NdjsonError {
+                            line: 1,
+                            column: 1,
+                            message,
+                        }],
+                    }),
+                }
+            });
+            let Ok(result) = subscribe.call1(&hook, closure.as_ref()) else {
+                return false;
+            };
+            *unsubscribe.borrow_mut() = result.dyn_into::<Function>().ok();
+            *callback.borrow_mut() = Some(closure);
+            set_connected.set(true);
+            true
+        }
+    };
+    if !try_subscribe() {
+        let handle: Rc<RefCell<Option<IntervalHandle>>> = Rc::new(RefCell::new(None));
+        let handle_inner = Rc::clone(&handle);
+        let try_subscribe = Rc::new(try_subscribe);
+        if let Ok(interval) = set_interval_with_handle(
+            move || {
+                if try_subscribe()
+                    && let Some(interval) = handle_inner.borrow_mut().take()
+                {
+                    interval.clear();
+                }
+            },
+            options.poll_interval,
+        ) {
+            *handle.borrow_mut() = Some(interval);
+        }
+        let handle = SendWrapper::new(handle);
+        on_cleanup(move || {
+            if let Some(interval) = handle.borrow_mut().take() {
+                interval.clear();
+            }
+        });
+    }
+    let unsubscribe = SendWrapper::new(unsubscribe);
+    let callback = SendWrapper::new(callback);
+    on_cleanup(move || {
+        if let Some(unsubscribe) = unsubscribe.borrow_mut().take() {
+            let _ = unsubscribe.call0(&JsValue::NULL);
+        }
+        callback.borrow_mut().take();
+    });
+    UseHookEventsReturn { connected }
+}
+
+/// A page connected to the relay, as the relay reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RelayPage {
+    /// Relay-assigned id of the hook connection.
+    pub page_id: u64,
+    /// The hook's session id.
+    #[serde(default)]
+    pub session_id: String,
+    /// Document URL.
+    #[serde(default)]
+    pub url: String,
+    /// Document title.
+    #[serde(default)]
+    pub title: String,
+    /// Events relayed from this page.
+    #[serde(default)]
+    pub events_relayed: u64,
+    /// Events from this page that did not match the schema.
+    #[serde(default)]
+    pub events_rejected: u64,
+    /// Events the page's hook reported as dropped.
+    #[serde(default)]
+    pub dropped_by_hook: u64,
+}
+
+/// State of the relay socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayState {
+    /// No relay for this page (opened from a file, or in the extension).
+    Unavailable,
+    /// Connecting or reconnecting.
+    Connecting,
+    /// Receiving.
+    Open,
+}
+
+/// What [`use_relay`] gives back.
+#[derive(Clone, Copy)]
+pub struct UseRelayReturn {
+    /// Socket state.
+    pub state: ReadSignal<RelayState>,
+    /// Pages connected to the relay (from its latest `pages` message).
+    pub pages: ReadSignal<Vec<RelayPage>>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RelayMessage {
+    Events {
+        events: Box<RawValue>,
+    },
+    Pages {
+        pages: Vec<RelayPage>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// Connects to the relay's dashboard socket at `url` (reconnecting with back-off while the
+/// owner lives) and hands every `events` message to `on_batch`.
+pub fn use_relay(url: String, on_batch: impl Fn(EventBatch) + 'static) -> UseRelayReturn {
+    let (state, set_state) = signal(RelayState::Connecting);
+    let (pages, set_pages) = signal(Vec::<RelayPage>::new());
+    let on_batch: Rc<dyn Fn(EventBatch)> = Rc::new(on_batch);
+    let alive = Rc::new(std::cell::Cell::new(true));
+    let socket: Rc<RefCell<Option<web_sys::WebSocket>>> = Rc::new(RefCell::new(None));
+    connect_relay(
+        url,
+        on_batch,
+        set_state,
+        set_pages,
+        Rc::clone(&alive),
+        Rc::clone(&socket),
+        0,
+    );
+    let alive = SendWrapper::new(alive);
+    let socket = SendWrapper::new(socket);
+    on_cleanup(move || {
+        alive.set(false);
+        if let Some(socket) = socket.borrow_mut().take() {
+            let _ = socket.close();
+        }
+    });
+    UseRelayReturn { state, pages }
+}
+
+fn connect_relay(
+    url: String,
+    on_batch: Rc<dyn Fn(EventBatch)>,
+    set_state: WriteSignal<RelayState>,
+    set_pages: WriteSignal<Vec<RelayPage>>,
+    alive: Rc<std::cell::Cell<bool>>,
+    slot: Rc<RefCell<Option<web_sys::WebSocket>>>,
+    attempt: u32,
+) {
+    if !alive.get() {
+        return;
+    }
+    set_state.set(RelayState::Connecting);
+    let Ok(socket) = web_sys::WebSocket::new(&url) else {
+        set_state.set(RelayState::Unavailable);
+        return;
+    };
+    let on_open = Closure::<dyn FnMut()>::new(move || set_state.set(RelayState::Open));
+    let on_message = {
+        let on_batch = Rc::clone(&on_batch);
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            match serde_json::from_str::<RelayMessage>(&text) {
+                Ok(RelayMessage::Events { events }) => match parse_event_array(events.get()) {
+                    Ok(batch) => on_batch(batch),
+                    Err(message) => on_batch(rejected_message(message)),
+                },
+                Ok(RelayMessage::Pages { pages }) => set_pages.set(pages),
+                Ok(RelayMessage::Other) => {}
+                Err(error) => on_batch(rejected_message(format!(
+                    "unreadable relay message: {error}"
+                ))),
+            }
+        })
+    };
+    let on_close = {
+        let alive = Rc::clone(&alive);
+        let slot = Rc::clone(&slot);
+        Closure::<dyn FnMut()>::new(move || {
+            set_state.set(RelayState::Connecting);
+            slot.borrow_mut().take();
+            let (url, on_batch, alive, slot) = (
+                url.clone(),
+                Rc::clone(&on_batch),
+                Rc::clone(&alive),
+                Rc::clone(&slot),
+            );
+            let delay = Duration::from_millis(500 * u64::from(attempt.min(8) + 1));
+            set_timeout(
+                move || {
+                    connect_relay(
+                        url,
+                        on_batch,
+                        set_state,
+                        set_pages,
+                        alive,
+                        slot,
+                        attempt + 1,
+                    )
+                },
+                delay,
+            );
+        })
+    };
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    // The socket owns its handlers for its lifetime; they are freed by the JS GC with it.
+    on_open.forget();
+    on_message.forget();
+    on_close.forget();
+    *slot.borrow_mut() = Some(socket);
+}
+
+fn rejected_message(message: String) -> EventBatch {
+    EventBatch {
+        events: Vec::new(),
+        rejected: vec![NdjsonError {
+            line: 1,
+            column: 1,
+            message,
+        }],
+    }
+}
+
+/// What `/__framescope/info` says about the server this dashboard came from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+pub struct ServerInfo {
+    /// Server version.
+    #[serde(default)]
+    pub version: String,
+    /// True when the server runs with `--demo`.
+    #[serde(default)]
+    pub demo: bool,
+    /// URL of the hook script, with the relay token, for users' own pages.
+    #[serde(default)]
+    pub hook_url: String,
+    /// WebSocket URLs of the relay.
+    #[serde(default)]
+    pub relay: RelayUrls,
+}
+
+/// The relay's socket URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+pub struct RelayUrls {
+    /// Where dashboards connect.
+    #[serde(default)]
+    pub dashboard: String,
+}
+
+/// Reads `/__framescope/info` from the server that served this page. `None` when there is no
+/// such server (the extension panel, a page opened from disk).
+pub async fn fetch_server_info() -> Option<ServerInfo> {
+    let window = web_sys::window()?;
+    let response = JsFuture::from(window.fetch_with_str("/__framescope/info"))
+        .await
+        .ok()?
+        .dyn_into::<web_sys::Response>()
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The demo traffic generator (`globalThis.framescopeDemo`), when the page loaded it.
+pub fn demo_available() -> bool {
+    global_property("framescopeDemo").is_some()
+}
+
+/// Whether the demo traffic generator is running.
+pub fn demo_running() -> bool {
+    global_property("framescopeDemo")
+        .and_then(|demo| Reflect::get(&demo, &JsValue::from_str("running")).ok())
+        .and_then(|running| running.as_bool())
+        .unwrap_or(false)
+}
+
+/// Starts or stops the demo traffic generator. Returns an error message when it is missing.
+pub fn set_demo_running(on: bool) -> Result<(), String> {
+    let demo = global_property("framescopeDemo")
+        .ok_or_else(|| "the demo traffic generator is not loaded on this page".to_owned())?;
+    let name = if on { "start" } else { "stop" };
+    let function =
+        method(&demo, name).ok_or_else(|| format!("framescopeDemo.{name} is missing"))?;
+    function
+        .call0(&demo)
+        .map(|_| ())
+        .map_err(|error| format!("framescopeDemo.{name} failed: {error:?}"))
+}
+
+/// Copies `text` to the clipboard (asynchronously; failures are reported to `on_done`).
+pub fn copy_to_clipboard(text: String, on_done: impl FnOnce(Result<(), String>) + 'static) {
+    let Some(window) = web_sys::window() else {
+        on_done(Err("no window".to_owned()));
+        return;
+    };
+    let promise = window.navigator().clipboard().write_text(&text);
+    leptos::task::spawn_local(async move {
+        let result = JsFuture::from(promise)
+            .await
+            .map(|_| ())
+            .map_err(|error| format!("{error:?}"));
+        on_done(result);
+    });
+}
+
+/// A value remembered in `localStorage` (`None` when storage is unavailable or empty).
+pub fn load_setting(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(&format!("framescope.{key}"))
+        .ok()?
+}
+
+/// Remembers `value` in `localStorage` (silently skipped when storage is unavailable, e.g. in
+/// a sandboxed frame: settings then last for the session only).
+pub fn save_setting(key: &str, value: &str) {
+    if let Some(storage) =
+        web_sys::window().and_then(|window| window.local_storage().ok().flatten())
+    {
+        let _ = storage.set_item(&format!("framescope.{key}"), value);
+    }
+}
+
+/// Reads `file` as text in chunks of `chunk_bytes`, calling `on_chunk(text, bytes_read,
+/// total_bytes)` after each and yielding to the browser in between so that a progress bar can
+/// paint. A chunk boundary may split a line (never a UTF-8 character).
+pub async fn read_file_in_chunks(
+    file: &web_sys::File,
+    chunk_bytes: u32,
+    mut on_chunk: impl FnMut(&str, u64, u64),
+) -> Result<(), String> {
+    let total_bytes = file.size() as u64;
+    let chunk_bytes = u64::from(chunk_bytes.max(1024));
+    let mut offset = 0u64;
+    let mut carry: Vec<u8> = Vec::new();
+    while offset < total_bytes {
+        let end = (offset + chunk_bytes).min(total_bytes);
+        let blob = file
+            .slice_with_f64_and_f64(offset as f64, end as f64)
+            .map_err(|error| format!("cannot read the file: {error:?}"))?;
+        let buffer = JsFuture::from(blob.array_buffer())
+            .await
+            .map_err(|error| format!("cannot read the file: {error:?}"))?;
+        let mut bytes = std::mem::take(&mut carry);
+        bytes.extend(js_sys::Uint8Array::new(&buffer).to_vec());
+        // Keep an incomplete UTF-8 sequence at the end for the next chunk.
+        let valid_up_to = match std::str::from_utf8(&bytes) {
+            Ok(_) => bytes.len(),
+            Err(error) if error.error_len().is_none() && end < total_bytes => error.valid_up_to(),
+            Err(error) => {
+                return Err(format!(
+                    "the file is not UTF-8 text (byte {})",
+                    offset as usize - carry.len() + error.valid_up_to()
+                ));
+            }
+        };
+        carry = bytes.split_off(valid_up_to);
+        let text = String::from_utf8(bytes).map_err(|error| format!("not UTF-8: {error}"))?;
+        offset = end;
+        on_chunk(&text, offset, total_bytes);
+        yield_to_browser().await;
+    }
+    Ok(())
+}
+
+/// Lets the browser paint and handle input before continuing.
+pub async fn yield_to_browser() {
+    sleep_millis(0).await;
+}
+
+/// Waits `millis` milliseconds without blocking the page.
+pub async fn sleep_millis(millis: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Current wall-clock time in microseconds since the Unix epoch, the same clock the hook
+/// uses (`performance.timeOrigin + performance.now()`).
+pub fn now_micros() -> u64 {
+    let Some(performance) = web_sys::window().and_then(|window| window.performance()) else {
+        return (js_sys::Date::now() * 1_000.0) as u64;
+    };
+    ((performance.time_origin() + performance.now()) * 1_000.0) as u64
+}
+
+/// Milliseconds from a monotonic clock, for measuring how long work takes.
+pub fn monotonic_millis() -> f64 {
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map(|performance| performance.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+/// The browser's offset from UTC in minutes (east positive), for clock columns.
+pub fn utc_offset_minutes() -> i32 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+}
+
+/// True while the document is hidden (background tab, minimised window).
+pub fn document_hidden() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .map(|document| document.hidden())
+        .unwrap_or(false)
+}
+
+/// Sets `data-theme` on the root element (`None` follows the system).
+pub fn apply_theme(theme: Option<&str>) {
+    let Some(root) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element())
+    else {
+        return;
+    };
+    let _ = match theme {
+        Some(theme) => root.set_attribute("data-theme", theme),
+        None => root.remove_attribute("data-theme"),
+    };
+}

@@ -1,0 +1,306 @@
+//! The app's handle on the core: one [`Session`] (frames, calls, connections, decode-as)
+//! plus a live [`StatsAccumulator`] kept in step with it.
+//!
+//! Data enters with [`Store::ingest`] (capture events, in arrival order) and leaves through
+//! the session's own accessors and the statistics. The only bookkeeping done here is which
+//! calls the accumulator still has to (re-)observe; every figure is computed by the core.
+
+use std::collections::{HashSet, VecDeque};
+
+use inspector_core::event::{CaptureEvent, Direction, EventBody, NdjsonError};
+use inspector_core::model::{Call, Frame, Outcome};
+use inspector_core::session::{EvictionCounts, Session, SessionConfig};
+use inspector_core::stats::{StatsAccumulator, StatsConfig};
+use inspector_core::view::table::RowSource;
+
+/// The retained calls of a session, addressable by position.
+pub struct Calls<'a>(pub &'a Session);
+
+impl RowSource<Call> for Calls<'_> {
+    fn row_count(&self) -> usize {
+        self.0.call_count()
+    }
+
+    fn row(&self, position: usize) -> Option<&Call> {
+        self.0.call_at(position)
+    }
+}
+
+/// The retained frames of a session, addressable by position.
+pub struct Frames<'a>(pub &'a Session);
+
+impl RowSource<Frame> for Frames<'_> {
+    fn row_count(&self) -> usize {
+        self.0.frame_count()
+    }
+
+    fn row(&self, position: usize) -> Option<&Frame> {
+        self.0.frame_at(position)
+    }
+}
+
+/// Pages seen through `page` events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PageSeen {
+    session_id: String,
+    url: String,
+}
+
+/// Everything lost on the way, for the always-visible counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Loss {
+    /// Events producers (hooks, the relay) reported as dropped.
+    pub dropped_by_producer: u64,
+    /// What the store evicted to stay within its caps.
+    pub evicted: EvictionCounts,
+    /// Events that did not match the capture schema.
+    pub rejected_events: u64,
+    /// Events skipped while capture was paused.
+    pub skipped_while_paused: u64,
+}
+
+impl Loss {
+    /// Frames and events lost in any way.
+    pub fn total(&self) -> u64 {
+        self.dropped_by_producer
+            + self.evicted.frames
+            + self.rejected_events
+            + self.skipped_while_paused
+    }
+
+    /// Short text for the toolbar.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.dropped_by_producer > 0 {
+            parts.push(format!("{} dropped", self.dropped_by_producer));
+        }
+        if self.evicted.frames > 0 {
+            parts.push(format!("{} evicted", self.evicted.frames));
+        }
+        if self.rejected_events > 0 {
+            parts.push(format!("{} unreadable", self.rejected_events));
+        }
+        if self.skipped_while_paused > 0 {
+            parts.push(format!("{} skipped (paused)", self.skipped_while_paused));
+        }
+        format!("⚠ {}", parts.join(" · "))
+    }
+
+    /// Tooltip text.
+    pub fn details(&self) -> String {
+        format!(
+            "Dropped by the capture before reaching Framescope: {}\n\
+             Evicted to stay within the store's cap: {} frames, {} calls, {} bytes\n\
+             Events that did not match the capture schema: {}\n\
+             Events skipped while capture was paused: {}",
+            self.dropped_by_producer,
+            self.evicted.frames,
+            self.evicted.calls,
+            self.evicted.bytes,
+            self.rejected_events,
+            self.skipped_while_paused
+        )
+    }
+}
+
+/// The core session and the statistics derived from it.
+pub struct Store {
+    session: Session,
+    stats: StatsAccumulator,
+    stats_generation: u64,
+    /// Calls observed while pending: they may still change.
+    pending_calls: HashSet<u64>,
+    /// Every call id observed, oldest first, so evicted ones can be forgotten.
+    observed_calls: VecDeque<u64>,
+    next_unobserved_call_id: u64,
+    evicted_calls_seen: u64,
+    rejected_events: u64,
+    last_rejection: Option<String>,
+    pages: Vec<PageSeen>,
+}
+
+impl Store {
+    /// An empty store with the default caps.
+    pub fn new() -> Self {
+        Self::with_config(SessionConfig::default())
+    }
+
+    /// An empty store with `config`.
+    pub fn with_config(config: SessionConfig) -> Self {
+        Self {
+            session: Session::new(config),
+            stats: StatsAccumulator::new(StatsConfig::default()),
+            stats_generation: 0,
+            pending_calls: HashSet::new(),
+            observed_calls: VecDeque::new(),
+            next_unobserved_call_id: 0,
+            evicted_calls_seen: 0,
+            rejected_events: 0,
+            last_rejection: None,
+            pages: Vec::new(),
+        }
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The session, for decode-as changes (statistics follow on the next [`Store::ingest`]
+    /// or [`Store::refresh_stats`]).
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// Retained calls by position.
+    pub fn calls(&self) -> Calls<'_> {
+        Calls(&self.session)
+    }
+
+    /// Retained frames by position.
+    pub fn frames(&self) -> Frames<'_> {
+        Frames(&self.session)
+    }
+
+    /// Statistics of every call seen.
+    pub fn stats(&self) -> &StatsAccumulator {
+        &self.stats
+    }
+
+    /// Direction of the frame that started `call`, when it is retained.
+    pub fn call_request_direction(&self, call: &Call) -> Option<Direction> {
+        let frame_id = call.request_frame_id.or(call.response_frame_id)?;
+        self.session.frame(frame_id).map(|frame| frame.direction)
+    }
+
+    /// Ingests `events` and brings the statistics up to date; `now_micros` marks timeouts.
+    pub fn ingest(&mut self, events: &[CaptureEvent], now_micros: u64) {
+        for event in events {
+            if let EventBody::Page { url, .. } = &event.body
+                && !self
+                    .pages
+                    .iter()
+                    .any(|page| page.session_id == event.session_id)
+            {
+                self.pages.push(PageSeen {
+                    session_id: event.session_id.clone(),
+                    url: url.clone(),
+                });
+            }
+            self.session.ingest(event);
+        }
+        self.session.mark_timeouts(now_micros);
+        self.refresh_stats();
+    }
+
+    /// True when `event` is a `page` event for a URL already captured under another session
+    /// id: the page reloaded or navigated back.
+    pub fn is_reload(&self, event: &CaptureEvent) -> bool {
+        let EventBody::Page { url, .. } = &event.body else {
+            return false;
+        };
+        self.pages
+            .iter()
+            .any(|page| page.url == *url && page.session_id != event.session_id)
+    }
+
+    /// Counts events that did not match the schema.
+    pub fn count_rejected(&mut self, errors: &[NdjsonError]) {
+        self.rejected_events += errors.len() as u64;
+        if let Some(error) = errors.last() {
+            self.last_rejection = Some(error.to_string());
+        }
+    }
+
+    /// The last schema error seen, for the tooltip.
+    pub fn last_rejection(&self) -> Option<&str> {
+        self.last_rejection.as_deref()
+    }
+
+    /// What was lost, with `skipped_while_paused` from the app.
+    pub fn loss(&self, skipped_while_paused: u64) -> Loss {
+        Loss {
+            dropped_by_producer: self.session.dropped_by_producer(),
+            evicted: self.session.evicted(),
+            rejected_events: self.rejected_events,
+            skipped_while_paused,
+        }
+    }
+
+    /// Forgets everything, keeping the caps and decode-as choices.
+    pub fn clear(&mut self) {
+        let config = self.session.config().clone();
+        *self = Self::with_config(config);
+    }
+
+    /// Observes new and changed calls. After decode-as renumbered the calls, the statistics
+    /// are rebuilt from the retained calls.
+    pub fn refresh_stats(&mut self) {
+        if self.session.generation() != self.stats_generation {
+            self.stats_generation = self.session.generation();
+            self.stats = StatsAccumulator::from_calls(self.session.calls(), StatsConfig::default());
+            self.pending_calls = self
+                .session
+                .calls()
+                .filter(|call| call.outcome == Outcome::Pending)
+                .map(|call| call.call_id)
+                .collect();
+            self.observed_calls = self.session.calls().map(|call| call.call_id).collect();
+            self.next_unobserved_call_id = self
+                .session
+                .calls()
+                .map(|call| call.call_id + 1)
+                .max()
+                .unwrap_or(0);
+            return;
+        }
+        let watermark = self.next_unobserved_call_id;
+        let check_pending = !self.pending_calls.is_empty();
+        let mut next = watermark;
+        for call in self.session.calls() {
+            let is_new = call.call_id >= watermark;
+            let was_pending = check_pending
+                && call.call_id < watermark
+                && self.pending_calls.contains(&call.call_id);
+            if !is_new && !was_pending {
+                continue;
+            }
+            self.stats.observe(call);
+            if is_new {
+                self.observed_calls.push_back(call.call_id);
+                next = next.max(call.call_id + 1);
+            }
+            if call.outcome == Outcome::Pending {
+                self.pending_calls.insert(call.call_id);
+            } else if was_pending {
+                self.pending_calls.remove(&call.call_id);
+            }
+        }
+        self.next_unobserved_call_id = next;
+        let evicted_calls = self.session.evicted().calls;
+        if evicted_calls != self.evicted_calls_seen {
+            self.evicted_calls_seen = evicted_calls;
+            let oldest_retained = self.session.calls().map(|call| call.call_id).min();
+            while let Some(&call_id) = self.observed_calls.front() {
+                if oldest_retained.is_some_and(|oldest| call_id >= oldest) {
+                    break;
+                }
+                self.observed_calls.pop_front();
+                self.stats.forget_call(call_id);
+                self.pending_calls.remove(&call_id);
+            }
+        }
+    }
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Reads a HAR file into capture events.
+pub fn import_har(text: &str) -> Result<Vec<CaptureEvent>, String> {
+    let _ = text;
+    Err("HAR import is not available in this build yet".to_owned())
+}
