@@ -3,6 +3,7 @@
 
 mod cors_check;
 mod demo;
+mod export;
 mod relay;
 mod serve;
 
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the dashboard (and with --demo, real demo backends) on 127.0.0.1.
     Serve(serve::ServeArgs),
+    /// Export a capture as HAR, a Framescope session file, or OpenTelemetry (OTLP/JSON) traces.
+    Export(export::ExportArgs),
     /// Probe a server like Chromium (preflight, then the request) and explain the CORS verdict.
     CorsCheck(cors_check::CorsCheckArgs),
     /// Explain the CORS verdict for a request and observed responses given as JSON.
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
         Command::CorsCheck(args) => cors_check::run_check(args),
         Command::CorsExplain(args) => cors_check::run_explain(args),
     };

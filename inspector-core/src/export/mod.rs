@@ -23,6 +23,10 @@ use serde::{Deserialize, Serialize};
 
 pub use redact::RedactionConfig;
 
+use crate::event::CaptureEvent;
+use crate::model::Call;
+use crate::session::SessionConfig;
+
 /// The export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,6 +73,91 @@ pub enum ExportError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// Everything an export needs, for [`export_capture`].
+#[derive(Debug, Clone)]
+pub struct ExportRequest<'a> {
+    /// The capture, in ingest order.
+    pub events: &'a [CaptureEvent],
+    /// The analysis settings (decode-as choices included) in effect.
+    pub config: &'a SessionConfig,
+    /// When the analysis was finished (timeouts marked); `None` means at the last event.
+    pub finished_micros: Option<u64>,
+    /// What to redact.
+    pub redaction: &'a RedactionConfig,
+    /// Version of the program writing the export (`env!("CARGO_PKG_VERSION")`).
+    pub producer_version: &'a str,
+    /// `service.name` for OTLP.
+    pub service_name: &'a str,
+}
+
+/// The text of an export and what the user should be told about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportOutput {
+    /// The exported document.
+    pub text: String,
+    /// Things left out or worth knowing (e.g. events HAR cannot hold), one sentence each.
+    pub notes: Vec<String>,
+    /// For OTLP: spans and traces written.
+    pub span_count: usize,
+    /// See `span_count`.
+    pub trace_count: usize,
+}
+
+/// Exports a capture in `format`: the one entry point for the CLI and the UI's export
+/// menu. OTLP analyses the events with `config` (see [`session::replay`]) to get the calls.
+pub fn export_capture(
+    format: ExportFormat,
+    request: &ExportRequest<'_>,
+) -> Result<ExportOutput, ExportError> {
+    let mut output = ExportOutput {
+        text: String::new(),
+        notes: Vec::new(),
+        span_count: 0,
+        trace_count: 0,
+    };
+    match format {
+        ExportFormat::Har => {
+            let export =
+                har::export_har(request.events, request.redaction, request.producer_version)?;
+            if export.skipped_total() > 0 {
+                let kinds: Vec<String> = export
+                    .skipped_events
+                    .iter()
+                    .map(|(kind, count)| format!("{count} {kind}"))
+                    .collect();
+                output.notes.push(format!(
+                    "HAR cannot hold {} event(s) ({}); export a session file to keep everything",
+                    export.skipped_total(),
+                    kinds.join(", ")
+                ));
+            }
+            output.text = export.text;
+        }
+        ExportFormat::Session => {
+            output.text = session::export_session(
+                request.events,
+                request.config,
+                request.finished_micros,
+                request.redaction,
+                &format!("framescope {}", request.producer_version),
+            )?;
+        }
+        ExportFormat::Otlp => {
+            let analysis = session::replay(request.events, request.config, request.finished_micros);
+            let calls: Vec<Call> = analysis.calls().cloned().collect();
+            let options = otlp::OtlpOptions {
+                service_name: request.service_name.to_owned(),
+                scope_version: request.producer_version.to_owned(),
+            };
+            let export = otlp::export_otlp(&calls, request.events, request.redaction, &options)?;
+            output.span_count = export.span_count;
+            output.trace_count = export.trace_count;
+            output.text = export.text;
+        }
+    }
+    Ok(output)
 }
 
 /// Formats microseconds since the Unix epoch as an ISO 8601 UTC timestamp with microsecond

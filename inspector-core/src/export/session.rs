@@ -149,14 +149,25 @@ pub fn export_session(
         format: "session",
         message: error.to_string(),
     };
-    let header = serde_json::json!({
-        "format": SESSION_FORMAT_NAME,
-        "version": SESSION_FORMAT_VERSION,
-        "producer": producer,
-        "redacted": redaction.enabled,
-        "finished_micros": finished_micros,
-        "config": config,
-    });
+    // A struct, not a map, so that `format` and `version` come first (see
+    // `looks_like_session`).
+    #[derive(Serialize)]
+    struct Header<'a> {
+        format: &'a str,
+        version: u32,
+        producer: &'a str,
+        redacted: bool,
+        finished_micros: Option<u64>,
+        config: &'a SessionConfig,
+    }
+    let header = Header {
+        format: SESSION_FORMAT_NAME,
+        version: SESSION_FORMAT_VERSION,
+        producer,
+        redacted: redaction.enabled,
+        finished_micros,
+        config,
+    };
     let header = serde_json::to_string(&header).map_err(serialize_error)?;
     // `header` is an object: drop its closing brace and append the events one per line.
     let mut text = String::with_capacity(header.len() + events.len() * 200);
@@ -170,12 +181,16 @@ pub fn export_session(
     Ok(text)
 }
 
-/// True when the text looks like a session file (cheap check on its first bytes), so that
-/// loaders can tell it from NDJSON and HAR before parsing.
+/// True when the text looks like a session file (a cheap check of its first member, which
+/// this crate always writes first), so that loaders can tell it from NDJSON and HAR before
+/// parsing.
 pub fn looks_like_session(text: &str) -> bool {
     let head: String = text.chars().take(200).collect();
-    head.trim_start().starts_with('{')
-        && head.contains(&format!("\"format\":\"{SESSION_FORMAT_NAME}\""))
+    let compact: String = head
+        .chars()
+        .filter(|character| !character.is_whitespace())
+        .collect();
+    compact.starts_with(&format!("{{\"format\":\"{SESSION_FORMAT_NAME}\""))
 }
 
 /// Reads a session file, checking its format and version before anything else.
