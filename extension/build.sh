@@ -32,8 +32,13 @@ echo "extension: building the panel (trunk build --release --config extension/Tr
 trunk build --release --config extension/Trunk.toml
 
 PANEL="$EXT/dist/panel"
+# Trunk always writes index.html; the manifest and devtools.js name the page panel.html.
+# With inject_scripts off, Trunk leaves its `rel="rust"` marker link behind: drop it.
+[ -f "$PANEL/index.html" ] || fail "the panel build did not produce index.html"
+grep -v 'data-trunk' "$PANEL/index.html" > "$PANEL/panel.html"
+rm "$PANEL/index.html"
 for required in panel.html boot.js panel-port.js framescope-app.js framescope-app_bg.wasm; do
-  [ -f "$PANEL/$required" ] || fail "the panel build did not produce $required"
+  [ -s "$PANEL/$required" ] || fail "the panel build did not produce $required (or it is empty)"
 done
 if grep -qiE '<script>|<script type="module">' "$PANEL/panel.html"; then
   fail "panel.html contains an inline script, which extension pages forbid"

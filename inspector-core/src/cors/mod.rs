@@ -22,6 +22,7 @@ pub mod check;
 pub mod error;
 pub mod fix;
 pub mod flow;
+pub mod observed;
 pub mod preflight;
 pub mod request;
 pub mod url;

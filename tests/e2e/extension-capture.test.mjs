@@ -1,0 +1,248 @@
+// The unpacked extension in headless Chromium: a page's fetch, WebSocket and failing
+// cross-origin calls, during load and later, reach the panel (opened as
+// panel.html?tabId=N), the very first request of the load included; the refused call shows
+// the CorsError from the preflight the extension observed; forged page messages go nowhere;
+// a service-worker restart loses nothing that was acknowledged.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { screenshotPath } from './support.mjs';
+import {
+  launchWithExtension,
+  openPanel,
+  startOrigins,
+  stopServiceWorker,
+  storedEvents,
+  tabIdOf,
+} from './extension-support.mjs';
+
+let origins;
+let browser;
+
+/** The test page: calls in its very first inline script, and `later()` / `forge()` hooks. */
+function testPage(apiOrigin) {
+  return `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>extension test page</title>
+<script>
+  // The very first thing the page does: one fetch. It must reach the panel.
+  window.loadResults = {};
+  fetch('/rpc', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'load.first', id: 1 }),
+  }).then((response) => response.json()).then((json) => { loadResults.first = json.result.method; });
+
+  // Whatever this page can see of the extension's handover.
+  window.pageSaw = { handoffEvents: 0, handoffPorts: 0 };
+  addEventListener('framescope:relay-port', (event) => {
+    pageSaw.handoffEvents += 1;
+    pageSaw.handoffPorts += event.ports ? event.ports.length : 0;
+  }, true);
+
+  const API = ${JSON.stringify(apiOrigin)};
+  function rpc(url, method, id, extraHeaders) {
+    return fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...extraHeaders },
+      body: JSON.stringify({ jsonrpc: '2.0', method, id }),
+    }).then((response) => response.json()).then((json) => json.result.method, (error) => error.name + ': ' + error.message);
+  }
+  window.socket = new WebSocket('ws://' + location.host + '/ws');
+  window.socketReplies = [];
+  socket.onmessage = (event) => socketReplies.push(JSON.parse(event.data).method);
+  socket.onopen = () => socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'load.ws', id: 2 }));
+  rpc(API + '/cors-refused', 'load.refused', 3, { 'x-rpc-method': 'Load.Refused' }).then((r) => { loadResults.refused = r; });
+  rpc(API + '/cors-ok', 'load.crossOk', 4, { 'x-rpc-method': 'Load.CrossOk' }).then((r) => { loadResults.crossOk = r; });
+
+  window.later = async () => {
+    const results = {};
+    results.same = await rpc('/rpc', 'later.same', 11, {});
+    socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'later.ws', id: 12 }));
+    results.refused = await rpc(API + '/cors-refused', 'later.refused', 13, { 'x-rpc-method': 'Later.Refused' });
+    results.crossOk = await rpc(API + '/cors-ok', 'later.crossOk', 14, { 'x-rpc-method': 'Later.CrossOk' });
+    return results;
+  };
+
+  // Everything a page could try to push events into the extension without the hook.
+  window.forge = () => {
+    const forged = [{ v: 1, session_id: 'forged-session', connection_id: 'forged-1',
+      time_micros: Date.now() * 1000, type: 'http_request', api: 'fetch', method: 'POST',
+      url: 'http://forged.invalid/rpc', headers: [] }];
+    const channel = new MessageChannel();
+    const handoff = new MessageEvent('framescope:relay-port', {
+      data: 'framescope-relay-port-v1', ports: [channel.port2], cancelable: true });
+    dispatchEvent(handoff);
+    channel.port1.postMessage(forged);
+    postMessage(forged, '*');
+    postMessage({ type: 'batch', relayId: 'forged', seq: 1, events: forged }, '*');
+    document.dispatchEvent(new CustomEvent('framescope:relay-port', { detail: forged }));
+    return handoff.defaultPrevented;
+  };
+</script></head>
+<body><h1>extension test page</h1></body></html>`;
+}
+
+before(async () => {
+  // startOrigins reads `pages` on every request, so the page can name the API's origin.
+  const pages = {};
+  origins = await startOrigins(pages);
+  pages['/app'] = () => testPage(origins.apiOrigin);
+  browser = await launchWithExtension();
+});
+
+after(async () => {
+  await browser?.context.close();
+  await origins?.close();
+});
+
+function httpRequests(events, urlPart) {
+  return events.filter((event) => event.type === 'http_request' && event.url.includes(urlPart));
+}
+
+function bodyOf(event) {
+  return event.body?.encoding === 'text' ? event.body.data : '';
+}
+
+async function waitFor(what, probe, timeoutMillis = 20_000) {
+  const deadline = Date.now() + timeoutMillis;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Text of the panel's rendered rows (the Leptos app's table). */
+async function panelRowsText(panel) {
+  return panel.locator('[data-testid="frame-row"]').allInnerTexts();
+}
+
+test('the panel shows every call of the page from its first request, and the observed preflight verdict', async () => {
+  const { context, extensionId } = browser;
+  const page = await context.newPage();
+  await page.goto(`${origins.pageOrigin}/app`);
+  await page.waitForFunction(() => loadResults.first && loadResults.refused && loadResults.crossOk && socketReplies.length === 1);
+  const tabId = await tabIdOf(context, extensionId, page);
+
+  // Before any panel exists, the worker already holds the load's events.
+  const stored = await waitFor('the load events to be stored', async () => {
+    const events = await storedEvents(context, extensionId, tabId);
+    const preflights = events.filter((event) => event.type === 'cors_preflight');
+    return preflights.length >= 2 ? events : null;
+  });
+  const firstRequest = stored.find((event) => event.type === 'http_request');
+  assert.ok(firstRequest, 'no http_request stored');
+  assert.match(bodyOf(firstRequest), /load\.first/, 'the first stored request is not the first of the load');
+  assert.equal(stored[0].type, 'page', 'the page event comes first');
+
+  const refusedPreflight = stored.find((event) => event.type === 'cors_preflight' && event.url.endsWith('/cors-refused'));
+  assert.ok(refusedPreflight, 'the refused preflight was not observed');
+  assert.equal(refusedPreflight.status, 200);
+  assert.equal(refusedPreflight.session_id, firstRequest.session_id, 'the preflight is tied to the page session');
+  const requestHeaderNames = refusedPreflight.request_headers.map(([name]) => name.toLowerCase());
+  assert.ok(requestHeaderNames.includes('access-control-request-method'), `${requestHeaderNames}`);
+  assert.ok(requestHeaderNames.includes('origin'), 'extraHeaders should expose Origin');
+  assert.ok(!refusedPreflight.response_headers.some(([name]) => name.toLowerCase().startsWith('access-control-')));
+
+  const { panel, errors } = await openPanel(context, extensionId, tabId);
+  const later = await page.evaluate(() => later());
+  assert.equal(later.same, 'later.same');
+  assert.match(later.refused, /TypeError/);
+  assert.equal(later.crossOk, 'later.crossOk');
+
+  // Everything the worker stored reaches the panel.
+  await waitFor('the panel to receive the later calls', async () => {
+    const events = await storedEvents(context, extensionId, tabId);
+    const stats = await panel.evaluate(() => framescopeExtension.stats());
+    return stats.receivedEvents >= events.length && httpRequests(events, '/cors-ok').length >= 2 ? stats : null;
+  });
+
+  // The app shows them: the first request of the load, the socket, the cross-origin calls.
+  await waitFor('rows for every call in the panel', async () => {
+    const text = (await panelRowsText(panel)).join('\n');
+    return ['load.first', 'load.ws', 'load.refused', 'load.crossOk', 'later.same', 'later.ws', 'later.refused', 'later.crossOk']
+      .every((method) => text.includes(method));
+  });
+
+  // The refused call, with Chromium's CorsError for a preflight without Allow-Origin.
+  const corsFailures = panel.locator('[data-testid="cors-failure"]');
+  await waitFor('the CORS failures in the panel', async () => (await corsFailures.count()) >= 2);
+  const corsText = (await corsFailures.allInnerTexts()).join('\n');
+  assert.match(corsText, /PreflightMissingAllowOriginHeader/);
+  assert.doesNotMatch(corsText, /cors-ok/);
+  await panel.screenshot({ path: screenshotPath('extension-panel'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await panel.close();
+  await page.close();
+});
+
+test('messages forged by page script never reach the extension', async () => {
+  const { context, extensionId } = browser;
+  const page = await context.newPage();
+  await page.goto(`${origins.pageOrigin}/app`);
+  await page.waitForFunction(() => loadResults.first !== undefined);
+  const tabId = await tabIdOf(context, extensionId, page);
+
+  // The handover happened before the page's first script: the page saw none of it.
+  assert.deepEqual(await page.evaluate(() => pageSaw), { handoffEvents: 0, handoffPorts: 0 });
+  // Nobody takes a forged handover, and the forged batches have nowhere to go.
+  assert.equal(await page.evaluate(() => forge()), false);
+  const marker = await page.evaluate(() => later());
+  assert.equal(marker.same, 'later.same');
+
+  const events = await waitFor('the later calls to be stored', async () => {
+    const stored = await storedEvents(context, extensionId, tabId);
+    return httpRequests(stored, '/cors-ok').length >= 2 ? stored : null;
+  });
+  assert.equal(events.filter((event) => JSON.stringify(event).includes('forged')).length, 0);
+  // The captured forge attempt is only the page's own window traffic, which the hook ignores.
+  assert.ok(httpRequests(events, '/rpc').length >= 2);
+  await page.close();
+});
+
+test('a service-worker restart loses nothing that was acknowledged', async () => {
+  const { context, extensionId } = browser;
+  const page = await context.newPage();
+  await page.goto(`${origins.pageOrigin}/app`);
+  await page.waitForFunction(() => loadResults.crossOk !== undefined && socketReplies.length === 1);
+  const tabId = await tabIdOf(context, extensionId, page);
+  const { panel } = await openPanel(context, extensionId, tabId);
+
+  const before = await waitFor('the load to be acknowledged and shown', async () => {
+    const stored = await storedEvents(context, extensionId, tabId);
+    const stats = await panel.evaluate(() => framescopeExtension.stats());
+    return httpRequests(stored, '/cors-ok').length >= 1 && stats.receivedEvents >= stored.length ? stored : null;
+  });
+
+  // Restart with the panel open, then more traffic: the relay and the panel reconnect.
+  await stopServiceWorker(context, page);
+  const later = await page.evaluate(() => later());
+  assert.equal(later.same, 'later.same');
+  const after = await waitFor('the later calls after the restart', async () => {
+    const stored = await storedEvents(context, extensionId, tabId);
+    return httpRequests(stored, '/cors-ok').length >= 2 ? stored : null;
+  });
+  const key = (event) => `${event.session_id}|${event.connection_id}|${event.type}|${event.time_micros}`;
+  const afterKeys = new Set(after.map(key));
+  assert.deepEqual(before.map(key).filter((k) => !afterKeys.has(k)), [], 'acknowledged events were lost');
+  assert.equal(afterKeys.size, after.length, 'events were stored twice');
+
+  const stats = await waitFor('the panel to reconnect and catch up', async () => {
+    const current = await panel.evaluate(() => framescopeExtension.stats());
+    return current.connected && current.receivedEvents >= after.length ? current : null;
+  });
+  assert.ok(stats.reconnects >= 1, 'the panel never saw the worker go away');
+  assert.equal(stats.receivedEvents, after.length, 'the panel received events twice or missed some');
+
+  // Restart with no panel open: a panel opened afterwards still gets everything.
+  await panel.close();
+  await stopServiceWorker(context, page);
+  const { panel: reopened } = await openPanel(context, extensionId, tabId);
+  await waitFor('the reopened panel to replay the log', async () => {
+    const current = await reopened.evaluate(() => framescopeExtension.stats());
+    return current.receivedEvents >= after.length ? current : null;
+  });
+  await reopened.close();
+  await page.close();
+});
