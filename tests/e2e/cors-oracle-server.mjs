@@ -22,6 +22,9 @@ export async function startOracleServer() {
 
   const originFor = (name) => ({
     api: `http://127.0.0.1:${ports.api}`,
+    // `page.test` resolves to 127.0.0.1 in the browser (--host-resolver-rules) but is not a
+    // potentially trustworthy origin, so a page there is not a secure context.
+    insecure: `http://page.test:${ports.page}`,
     localhost: `http://localhost:${ports.api}`,
     page: `http://127.0.0.1:${ports.page}`,
   })[name];
@@ -66,7 +69,9 @@ export async function startOracleServer() {
   const handler = (req, res) => {
     const url = new URL(req.url, 'http://placeholder');
     if (url.pathname === '/page') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      // `?public` serves the page as if it came from a public address (Local Network Access).
+      const csp = url.searchParams.has('public') ? { 'content-security-policy': 'treat-as-public-address' } : {};
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...csp });
       res.end(PAGE_HTML);
       return;
     }

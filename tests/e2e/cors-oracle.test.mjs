@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FRAMESCOPE, ROOT, launchBrowser } from './support.mjs';
+import { CHROMIUM_ARGS, FRAMESCOPE, ROOT, launchBrowser } from './support.mjs';
 import { startOracleServer } from './cors-oracle-server.mjs';
 
 const PAGE = '{PAGE}'; // replaced by the page's origin
@@ -152,7 +152,24 @@ const CASES = [
   { name: 'XHR upload listener, preflight without ACAO', xhr: { method: 'POST', uploadListener: true }, hops: [{ preflight: pre(204) }] },
   { name: 'XHR upload listener, preflight ok', xhr: { method: 'POST', uploadListener: true }, hops: [{ preflight: pre(204, acao('*')), response: ok(acao('*')) }] },
   { name: 'XHR withCredentials, wildcard', xhr: { method: 'GET', withCredentials: true }, hops: [{ response: ok(acao('*')) }] },
+  // Local Network Access: a page served as public (CSP treat-as-public-address) calling
+  // loopback; `page.test` is a loopback page that is not a secure context.
+  { name: 'public page to loopback', page: 'public', hops: [{ response: ok(acao('*')) }] },
+  { name: 'public page to loopback, PUT', page: 'public', fetch: { method: 'PUT' }, hops: [{ preflight: pre(204, acao('*'), acam('PUT')), response: ok(acao('*')) }] },
+  { name: 'public page, targetAddressSpace local', page: 'public', fetch: { targetAddressSpace: 'local' }, hops: [{ response: ok(acao('*')) }] },
+  { name: 'public page, targetAddressSpace loopback', page: 'public', fetch: { targetAddressSpace: 'loopback' }, hops: [{ response: ok(acao('*')) }] },
+  { name: 'insecure public page to loopback', page: 'insecure-public', hops: [{ response: ok(acao('*')) }] },
+  { name: 'insecure loopback page to loopback', page: 'insecure', hops: [{ response: ok(acao('*')) }] },
+  { name: 'insecure loopback page, no ACAO', page: 'insecure', hops: [{ response: ok() }] },
 ];
+
+// The page each case runs in, and what a capture knows about it.
+const PAGES = {
+  normal: { origin: 'page', query: '', facts: {} },
+  public: { origin: 'page', query: '?public', facts: { initiator_address_space: 'public' } },
+  'insecure-public': { origin: 'insecure', query: '?public', facts: { initiator_address_space: 'public', initiator_secure_context: false } },
+  insecure: { origin: 'insecure', query: '', facts: { initiator_address_space: 'loopback', initiator_secure_context: false } },
+};
 
 let server;
 let browser;
@@ -164,7 +181,7 @@ const workDir = mkdtempSync(path.join(tmpdir(), 'cors-oracle-'));
 
 before(async () => {
   server = await startOracleServer();
-  browser = await launchBrowser();
+  browser = await launchBrowser({ args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP page.test 127.0.0.1'] });
   const context = await browser.newContext();
   page = await context.newPage();
   await page.goto(`${server.pageOrigin}/page`);
@@ -237,6 +254,7 @@ async function runInPage(url, spec) {
       mode: fetchInit.mode ?? 'cors',
       redirect: fetchInit.redirect ?? 'follow',
     };
+    if (fetchInit.targetAddressSpace) init.targetAddressSpace = fetchInit.targetAddressSpace;
     if (fetchInit.body === 'text') init.body = 'payload';
     if (fetchInit.body === 'stream') {
       init.body = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('x')); controller.close(); } });
@@ -276,17 +294,19 @@ async function chromiumVerdict(caseId, result) {
   }
 }
 
-function requestFor(url, spec) {
+function requestFor(url, spec, pageOrigin) {
+  const pageKind = PAGES[spec.page ?? 'normal'];
   if (spec.xhr) {
     return {
-      page_origin: server.pageOrigin, url, method: spec.xhr.method, headers: [],
+      page_origin: pageOrigin, url, method: spec.xhr.method, headers: [],
       credentials: spec.xhr.withCredentials ? 'include' : 'same-origin', mode: 'cors', redirect: 'follow',
       body_kind: spec.xhr.method === 'POST' ? 'text' : 'none', upload_listeners: Boolean(spec.xhr.uploadListener),
     };
   }
   const init = spec.fetch ?? {};
   return {
-    page_origin: server.pageOrigin,
+    ...pageKind.facts,
+    page_origin: pageOrigin,
     url,
     method: init.method ?? 'GET',
     headers: init.headers ?? [],
@@ -295,6 +315,7 @@ function requestFor(url, spec) {
     redirect: init.redirect ?? 'follow',
     body_kind: init.body === 'stream' ? 'stream' : init.body === 'text' ? 'text' : 'none',
     upload_listeners: false,
+    ...(init.targetAddressSpace ? { target_address_space: init.targetAddressSpace } : {}),
   };
 }
 
@@ -341,7 +362,7 @@ function cliArgs(url, spec) {
 
 function cliApplies(spec) {
   const init = spec.fetch ?? {};
-  return !spec.xhr && (init.mode ?? 'cors') === 'cors' && init.body !== 'stream'
+  return !spec.xhr && !spec.page && (init.mode ?? 'cors') === 'cors' && init.body !== 'stream'
     && (init.redirect ?? 'follow') === 'follow' && init.credentials !== 'omit';
 }
 
@@ -350,13 +371,17 @@ CASES.forEach((spec, index) => {
     const caseId = `c${index}n${Date.now().toString(36)}`;
     registerCase(caseId, spec);
     const url = urlFor(caseId, spec);
+    const pageKind = PAGES[spec.page ?? 'normal'];
+    const pageOrigin = server.originFor(pageKind.origin);
+    if (spec.page) await page.goto(`${pageOrigin}/page${pageKind.query}`);
     const result = await runInPage(url, spec);
+    if (spec.page) await page.goto(`${server.pageOrigin}/page`);
     const chromium = await chromiumVerdict(caseId, result);
     const browserLog = server.logFor(caseId);
     const sawPreflight = browserLog.some((entry) => entry.hop === 0 && entry.kind === 'preflight');
     const reachedNetwork = browserLog.some((entry) => entry.hop === 0);
 
-    const input = { request: requestFor(url, spec), observations: observationsFrom(browserLog) };
+    const input = { request: requestFor(url, spec, pageOrigin), observations: observationsFrom(browserLog) };
     const file = path.join(workDir, `${caseId}.json`);
     writeFileSync(file, JSON.stringify(input, null, 2));
     const explained = await run(['cors-explain', file, '--json']);
@@ -432,7 +457,8 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
     'PreflightMultipleAllowOriginValues', 'PreflightInvalidAllowOriginValue', 'PreflightAllowOriginMismatch',
     'PreflightInvalidAllowCredentials', 'InvalidAllowMethodsPreflightResponse', 'InvalidAllowHeadersPreflightResponse',
     'MethodDisallowedByPreflightResponse', 'HeaderDisallowedByPreflightResponse', 'RedirectContainsCredentials',
-    'NoCorsRedirectModeNotFollow',
+    'NoCorsRedirectModeNotFollow', 'CorsDisabledScheme', 'InsecureLocalNetwork', 'InvalidLocalNetworkAccess',
+    'LocalNetworkAccessPermissionDenied',
   ];
   assert.deepEqual(required.filter((error) => !seen.has(error)), [], 'CorsError values the oracle never produced');
   assert.equal(report.disagreements.length, 0, JSON.stringify(report.disagreements, null, 2));

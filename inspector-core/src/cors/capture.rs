@@ -195,8 +195,6 @@ pub fn request_from_events(
         });
     };
     Ok(CorsRequest {
-        page_origin,
-        url: url.clone(),
         method: method.clone(),
         headers: headers.clone(),
         credentials: parse_credentials(api, credentials.as_deref()),
@@ -204,7 +202,7 @@ pub fn request_from_events(
         redirect: parse_redirect(redirect.as_deref()),
         body_kind: BodyKind::from_capture(body_kind.as_deref()),
         upload_listeners: *upload_listeners,
-        reads_response_headers: Vec::new(),
+        ..CorsRequest::new(page_origin, url.clone())
     })
 }
 

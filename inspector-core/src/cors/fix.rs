@@ -236,6 +236,15 @@ pub fn build_fix(
             CorsError::PreflightDisallowedRedirect => {
                 "Answer OPTIONS at this exact URL with 204 and the preflight headers below instead of redirecting (or call the final URL directly).".to_string()
             }
+            CorsError::InsecureLocalNetwork => {
+                "Serve the page over https (a secure context) or move the API to the page's own address space; insecure pages may not reach private or loopback addresses.".to_string()
+            }
+            CorsError::InvalidLocalNetworkAccess => {
+                "Set fetch's targetAddressSpace to the address space the server really is in (\"loopback\" for 127.0.0.1/localhost, \"local\" for private networks), or leave it out.".to_string()
+            }
+            CorsError::LocalNetworkAccessPermissionDenied => {
+                "The user must grant the page the Local Network Access permission (or serve the API from a public address); CORS headers alone cannot fix this.".to_string()
+            }
             CorsError::PreflightInvalidStatus => {
                 "Answer OPTIONS with 204 (any 2xx) before auth or routing rejects it, with the preflight headers below.".to_string()
             }
@@ -333,7 +342,7 @@ pub fn explain(
                 "The OPTIONS preflight to {} failed at the network level ({error}), so the request was never sent; this is not a CORS header problem: check that the server is reachable.",
                 url_of(*hop)
             ),
-            Stage::Response | Stage::Redirect => format!(
+            Stage::Connection | Stage::Response | Stage::Redirect => format!(
                 "The request to {} failed at the network level ({error}); no CORS check ran.",
                 url_of(*hop)
             ),
@@ -425,6 +434,15 @@ pub fn explain(
                 ),
                 CorsError::HeaderDisallowedByPreflightResponse => format!(
                     "The OPTIONS preflight to {url} does not list request header {p} in Access-Control-Allow-Headers, so the request was never sent."
+                ),
+                CorsError::InsecureLocalNetwork => format!(
+                    "Blocked when connecting: {url} is in a more private address space than the page, and the page {origin} is not a secure context (Local Network Access)."
+                ),
+                CorsError::InvalidLocalNetworkAccess => format!(
+                    "Blocked when connecting: the page declared a targetAddressSpace for {url} that is not the address space the server was reached in."
+                ),
+                CorsError::LocalNetworkAccessPermissionDenied => format!(
+                    "Blocked when connecting: {url} is in a more private address space than the page {origin} and the Local Network Access permission was not granted."
                 ),
                 CorsError::RedirectContainsCredentials => format!(
                     "The response from {url} redirects to a URL with user:password@, which CORS requests may not follow."

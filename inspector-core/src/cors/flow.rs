@@ -13,6 +13,9 @@ use super::check::{
     CorsFailure, check_access, check_preflight_access, effective_max_age_seconds, parse_allow_list,
 };
 use super::error::CorsError;
+use super::lna::{
+    AddressSpace, LocalNetworkFacts, check_local_network_access, is_potentially_trustworthy,
+};
 use super::preflight::{
     PreflightDecision, decide, is_forbidden_method, is_forbidden_request_header,
     is_safelisted_method, normalize_header_value, normalize_method,
@@ -74,6 +77,8 @@ pub enum NextStep {
 pub enum Stage {
     /// In the page, before anything was sent (request mode, scheme, forbidden method).
     BeforeSending,
+    /// When connecting: Local Network Access refused the address space.
+    Connection,
     /// On the preflight response.
     Preflight,
     /// On the response to the request itself.
@@ -169,6 +174,7 @@ pub struct CorsFlow {
     grants: Vec<PreflightGrant>,
     last_preflight: Option<ObservedResponse>,
     final_response: Option<ObservedResponse>,
+    resource_spaces: Vec<Option<AddressSpace>>,
 }
 
 impl CorsFlow {
@@ -184,6 +190,19 @@ impl CorsFlow {
         options: AnalyzerOptions,
         cache: Option<&PreflightCache>,
         now_micros: u64,
+    ) -> CorsFlow {
+        CorsFlow::with_inputs(request, options, cache, now_micros, &[])
+    }
+
+    /// Starts the engine with everything known up front: the preflight cache at
+    /// `now_micros`, and the address space each URL of the chain was reached in (index = hop;
+    /// `None` or missing = derived from the URL's host).
+    pub fn with_inputs(
+        request: &CorsRequest,
+        options: AnalyzerOptions,
+        cache: Option<&PreflightCache>,
+        now_micros: u64,
+        resource_spaces: &[Option<AddressSpace>],
     ) -> CorsFlow {
         let mut request = request.clone();
         request.method = normalize_method(&request.method);
@@ -214,6 +233,7 @@ impl CorsFlow {
             grants: Vec::new(),
             last_preflight: None,
             final_response: None,
+            resource_spaces: resource_spaces.to_vec(),
             request,
             options,
         };
@@ -330,6 +350,32 @@ impl CorsFlow {
         }
     }
 
+    fn local_network_facts(&self) -> Option<LocalNetworkFacts> {
+        let url = self.url.as_ref()?;
+        let resource = self
+            .resource_spaces
+            .get(self.hop)
+            .copied()
+            .flatten()
+            .unwrap_or_else(|| AddressSpace::of_host(&url.host));
+        let page_host = ParsedUrl::parse(&self.page_origin)
+            .map(|page| page.host)
+            .unwrap_or_default();
+        Some(LocalNetworkFacts {
+            initiator: self
+                .request
+                .initiator_address_space
+                .unwrap_or_else(|| AddressSpace::of_host(&page_host)),
+            initiator_secure_context: self
+                .request
+                .initiator_secure_context
+                .unwrap_or_else(|| is_potentially_trustworthy(&self.page_origin)),
+            declared_target: self.request.target_address_space,
+            resource,
+            permission_granted: self.request.local_network_access_granted,
+        })
+    }
+
     fn begin_hop(&mut self, cache: Option<&PreflightCache>, now_micros: u64) {
         let request = self.hop_request();
         self.decision = decide(&request);
@@ -354,6 +400,14 @@ impl CorsFlow {
         } else {
             Waiting::Response
         };
+        // Local Network Access is checked when connecting, before the preflight's or the
+        // request's response; Chromium exempts requests to the page's own origin.
+        if self.cors_flag
+            && let Some(facts) = self.local_network_facts()
+            && let Err(failure) = check_local_network_access(facts)
+        {
+            self.block(failure, Stage::Connection);
+        }
     }
 
     /// The preflight decision for the request URL (before the cache).

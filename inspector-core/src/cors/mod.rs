@@ -22,6 +22,7 @@ pub mod check;
 pub mod error;
 pub mod fix;
 pub mod flow;
+pub mod lna;
 pub mod observed;
 pub mod preflight;
 pub mod request;
@@ -34,6 +35,7 @@ pub use cache::{CacheLookup, PreflightCache, PreflightGrant};
 pub use error::CorsError;
 pub use fix::Fix;
 pub use flow::{AnalyzerOptions, CorsFlow, HopTrace, NextStep, Outcome, OutgoingRequest, Stage};
+pub use lna::AddressSpace;
 pub use preflight::{PreflightDecision, PreflightReason};
 pub use request::{
     BodyKind, CorsRequest, CredentialsMode, Observations, ObservedHop, ObservedResponse,
@@ -183,7 +185,7 @@ pub fn analyze(
     observations: &Observations,
     options: AnalyzerOptions,
 ) -> CorsAnalysis {
-    let mut flow = CorsFlow::new(request, options);
+    let mut flow = CorsFlow::with_inputs(request, options, None, 0, &address_spaces(observations));
     replay(&mut flow, observations);
     CorsAnalysis::from_flow(&flow)
 }
@@ -197,7 +199,13 @@ pub fn analyze_with_cache(
     cache: &mut PreflightCache,
     now_micros: u64,
 ) -> CorsAnalysis {
-    let mut flow = CorsFlow::with_cache(request, options, Some(cache), now_micros);
+    let mut flow = CorsFlow::with_inputs(
+        request,
+        options,
+        Some(cache),
+        now_micros,
+        &address_spaces(observations),
+    );
     replay(&mut flow, observations);
     for grant in flow.grants() {
         cache.store(grant, now_micros);
@@ -211,6 +219,14 @@ pub fn analyze_with_cache(
         cache.clear(&url::normalize_origin(&request.page_origin), &request.url);
     }
     CorsAnalysis::from_flow(&flow)
+}
+
+fn address_spaces(observations: &Observations) -> Vec<Option<AddressSpace>> {
+    observations
+        .hops
+        .iter()
+        .map(|hop| hop.resource_address_space)
+        .collect()
 }
 
 fn replay(flow: &mut CorsFlow, observations: &Observations) {

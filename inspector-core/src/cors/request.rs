@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lna::AddressSpace;
+
 /// `Request.credentials`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -122,6 +124,20 @@ pub struct CorsRequest {
     /// Response headers the app reads (`response.headers.get(...)`), for the exposure check.
     #[serde(default)]
     pub reads_response_headers: Vec<String>,
+    /// The page's IP address space (CDP `clientSecurityState.initiatorIPAddressSpace`);
+    /// derived from the page origin's host when absent. A page served with
+    /// `Content-Security-Policy: treat-as-public-address` is `public`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator_address_space: Option<AddressSpace>,
+    /// Whether the page is a secure context; derived from the page origin when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator_secure_context: Option<bool>,
+    /// The fetch option `targetAddressSpace`, if the page set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_address_space: Option<AddressSpace>,
+    /// Whether the user granted the Local Network Access permission to the page.
+    #[serde(default)]
+    pub local_network_access_granted: bool,
 }
 
 impl CorsRequest {
@@ -138,6 +154,10 @@ impl CorsRequest {
             body_kind: BodyKind::default(),
             upload_listeners: false,
             reads_response_headers: Vec::new(),
+            initiator_address_space: None,
+            initiator_secure_context: None,
+            target_address_space: None,
+            local_network_access_granted: false,
         }
     }
 
@@ -228,6 +248,10 @@ pub struct ObservedHop {
     /// The response to the request itself, if observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ObservedResponse>,
+    /// The address space the server was reached in (CDP `resourceIPAddressSpace`); derived
+    /// from the URL's host when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_address_space: Option<AddressSpace>,
 }
 
 /// The responses observed for a request, one hop per URL of the redirect chain.

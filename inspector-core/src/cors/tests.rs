@@ -15,6 +15,7 @@ fn hop(preflight: Option<ObservedResponse>, response: Option<ObservedResponse>) 
     ObservedHop {
         preflight,
         response,
+        resource_address_space: None,
     }
 }
 
@@ -275,6 +276,61 @@ fn verdict_table() {
             }
         }
     }
+}
+
+#[test]
+fn local_network_access_is_checked_before_the_preflight() {
+    let public_page = CorsRequest {
+        initiator_address_space: Some(AddressSpace::Public),
+        ..CorsRequest::new(PAGE, API).with_method("PUT")
+    };
+    let analysis = run(&public_page, vec![]);
+    expect_blocked(&analysis, CorsError::LocalNetworkAccessPermissionDenied, "");
+    assert_eq!(analysis.stage, Some(Stage::Connection));
+    let insecure = CorsRequest {
+        initiator_secure_context: Some(false),
+        ..public_page.clone()
+    };
+    expect_blocked(&run(&insecure, vec![]), CorsError::InsecureLocalNetwork, "");
+    let declared = CorsRequest {
+        target_address_space: Some(AddressSpace::Local),
+        ..public_page.clone()
+    };
+    expect_blocked(
+        &run(&declared, vec![]),
+        CorsError::InvalidLocalNetworkAccess,
+        "",
+    );
+    let granted = CorsRequest {
+        local_network_access_granted: true,
+        ..public_page.clone()
+    };
+    let analysis = run(
+        &granted,
+        vec![hop(Some(ObservedResponse::new(204, &[])), None)],
+    );
+    expect_blocked(&analysis, CorsError::PreflightMissingAllowOriginHeader, "");
+    let same_origin = CorsRequest {
+        url: format!("{PAGE}/api"),
+        ..public_page
+    };
+    assert_eq!(
+        run(&same_origin, vec![hop(None, Some(ok(&[])))]).verdict,
+        Verdict::Allowed
+    );
+    let public_api = CorsRequest::new("https://app.example.com", "https://api.example.com/rpc");
+    let analysis = run(
+        &public_api,
+        vec![hop(None, Some(ok(&[("Access-Control-Allow-Origin", "*")])))],
+    );
+    assert_eq!(analysis.verdict, Verdict::Allowed);
+    let dev_page_to_localhost =
+        CorsRequest::new("https://app.example.com", "http://localhost:8080/rpc");
+    expect_blocked(
+        &run(&dev_page_to_localhost, vec![]),
+        CorsError::LocalNetworkAccessPermissionDenied,
+        "",
+    );
 }
 
 #[test]
