@@ -144,7 +144,8 @@ pub fn export_otlp(
             attributes: {
                 let mut attributes = Attributes::default();
                 attributes.string("session.id", session);
-                if let Some(url) = &page_url {
+                // HAR imports may only know a page's title.
+                if let Some(url) = page_url.as_ref().filter(|url| url.contains("://")) {
                     attributes.string("url.full", url);
                 }
                 attributes.int("framescope.call_count", session_calls.len() as i64);

@@ -475,6 +475,14 @@ fn redact_key_value_text(text: &str, form_body: bool, config: &RedactionConfig) 
         }
         let name_end = index;
         let mut cursor = index;
+        // A quoted name (`'Authorization': ...`, `"token" = ...`) ends at its closing quote.
+        if !form_body
+            && name_start > 0
+            && matches!(bytes[name_start - 1], b'"' | b'\'')
+            && bytes.get(cursor) == Some(&bytes[name_start - 1])
+        {
+            cursor += 1;
+        }
         while cursor < bytes.len() && bytes[cursor] == b' ' && !form_body {
             cursor += 1;
         }
@@ -503,7 +511,18 @@ fn redact_key_value_text(text: &str, form_body: bool, config: &RedactionConfig) 
                 while end < bytes.len()
                     && !matches!(
                         bytes[end],
-                        b'&' | b';' | b',' | b' ' | b'\n' | b'\r' | b'\t'
+                        b'&' | b';'
+                            | b','
+                            | b' '
+                            | b'\n'
+                            | b'\r'
+                            | b'\t'
+                            | b'\''
+                            | b'"'
+                            | b')'
+                            | b'}'
+                            | b']'
+                            | b'<'
                     )
                 {
                     end += 1;
@@ -812,6 +831,15 @@ mod tests {
         assert_eq!(
             redact_text("AUTH token: abc123 now", false, &config),
             "AUTH token: [REDACTED] now"
+        );
+        // Quoted names and values, as in scripts and config text.
+        assert_eq!(
+            redact_text(
+                "{ 'Authorization': 'Bearer s3', \"api_key\" = s4); x('ws?token=s5')",
+                false,
+                &config
+            ),
+            "{ 'Authorization': [REDACTED], \"api_key\" = [REDACTED]); x('ws?token=[REDACTED]')"
         );
         // JSON followed by garbage: the JSON part is still redacted.
         let out = redact_text(r#"{"token":"s1"} }} token=s2"#, false, &config);
