@@ -8,6 +8,7 @@
 
 pub mod format;
 pub mod hex;
+pub mod json;
 pub mod snippet;
 pub mod table;
 pub mod timeline;
