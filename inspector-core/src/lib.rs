@@ -15,6 +15,7 @@ pub mod decode;
 pub mod event;
 pub mod export;
 pub mod filter;
+pub mod har;
 pub mod model;
 pub mod session;
 pub mod stats;
