@@ -36,7 +36,8 @@ use crate::correlate::{CallEnd, CallRecord, CallStart, Correlator, IdKey, Pendin
 use crate::decode::binary::{BinaryDecoder, BinaryError, BinaryLayout, ByteOrder, FrameRole};
 use crate::decode::grpc_web::{self, GrpcWebBody};
 use crate::decode::jsonrpc::{
-    self, JsonRpcMessage, JsonRpcPayload, JsonRpcVersion, MessageKind, PARSE_ERROR_CODE,
+    self, JsonRpcDecoder, JsonRpcMessage, JsonRpcPayload, JsonRpcVersion, MessageKind,
+    PARSE_ERROR_CODE,
 };
 use crate::decode::protobuf::{self, ProtoError, ProtoField};
 use crate::decode::{ProtocolChoice, binary};
@@ -244,6 +245,7 @@ impl Arena {
 enum UnitKind {
     HttpRequest,
     HttpResponse { status: u16 },
+    HttpChunk { end_of_body: bool },
     HttpFailure { failure: HttpFailureKind },
     WsMessage { direction: Direction, binary: bool },
     WsClose { code: u16 },
@@ -295,6 +297,9 @@ struct DecodeState {
     layout: Option<BinaryLayout>,
     decoders: [Option<BinaryDecoder>; 2],
     stream_positions: [u64; 2],
+    /// Splits a streamed JSON-RPC response body (NDJSON) into values.
+    json_stream: Option<JsonRpcDecoder>,
+    json_stream_position: u64,
 }
 
 #[derive(Debug)]
@@ -303,6 +308,8 @@ struct Connection {
     info: ConnectionInfo,
     request_content_type: Option<String>,
     response_content_type: Option<String>,
+    /// The response body arrives as `http_response_chunk` events.
+    response_streaming: bool,
     ended: bool,
     retained_units: u64,
     state: DecodeState,
@@ -757,6 +764,7 @@ impl Session {
                 },
                 request_content_type: None,
                 response_content_type: None,
+                response_streaming: false,
                 ended: false,
                 retained_units: 0,
                 state: DecodeState::default(),
@@ -857,7 +865,12 @@ impl Session {
                         connection.info.url = url.clone();
                     }
                     connection.response_content_type = header(headers, "content-type");
-                    connection.ended = true;
+                    connection.response_streaming = body.is_none()
+                        && connection
+                            .response_content_type
+                            .as_deref()
+                            .is_some_and(is_streaming_content_type);
+                    connection.ended = !connection.response_streaming;
                     (
                         serial,
                         UnitKind::HttpResponse { status: *status },
@@ -865,6 +878,26 @@ impl Session {
                         &[],
                     )
                 }
+                EventBody::HttpResponseChunk {
+                    payload,
+                    end_of_body,
+                } => {
+                    let serial = self.connection_serial(event, Transport::Http);
+                    let connection = self.connections.get_mut(&serial)?;
+                    connection.response_streaming = true;
+                    if *end_of_body {
+                        connection.ended = true;
+                    }
+                    (
+                        serial,
+                        UnitKind::HttpChunk {
+                            end_of_body: *end_of_body,
+                        },
+                        Some(payload),
+                        &[],
+                    )
+                }
+                EventBody::CorsPreflight { .. } => return None,
                 EventBody::HttpFailure {
                     failure,
                     error_name,
@@ -1044,6 +1077,7 @@ impl Session {
         match unit.kind {
             UnitKind::HttpRequest => self.http_request(unit, choice),
             UnitKind::HttpResponse { status } => self.http_response(unit, status),
+            UnitKind::HttpChunk { end_of_body } => self.http_chunk(unit, end_of_body),
             UnitKind::HttpFailure { failure } => self.http_failure(unit, failure),
             UnitKind::WsMessage { direction, binary } => {
                 self.ws_message(unit, direction, binary, choice)
@@ -1276,6 +1310,13 @@ impl Session {
         let status_error = (status >= 400).then(|| i64::from(status));
         let status_text = connection.info.status_text.clone();
         let mut response_frame = None;
+        if connection.response_streaming
+            && matches!(protocol, Protocol::JsonRpc2 | Protocol::JsonRpc1)
+        {
+            // The body follows in chunks; the exchange ends with the last one.
+            self.push_raw_frame(unit, Direction::Received, Protocol::JsonRpc2, None);
+            return;
+        }
         match protocol {
             Protocol::JsonRpc2 | Protocol::JsonRpc1 => {
                 let empty = bytes.iter().all(u8::is_ascii_whitespace);
@@ -1432,6 +1473,99 @@ impl Session {
                 outcome: Outcome::Error,
                 error_code: status_error,
                 error_message: Some(message),
+            };
+            self.correlator.close_all(unit.connection_serial, &end);
+        }
+    }
+
+    fn http_chunk(&mut self, unit: &Unit, end_of_body: bool) {
+        let Some(connection) = self.connections.get_mut(&unit.connection_serial) else {
+            return;
+        };
+        let jsonrpc = matches!(
+            connection.state.http_protocol,
+            Some(Protocol::JsonRpc2 | Protocol::JsonRpc1)
+        );
+        if !jsonrpc {
+            if unit.payload.end > unit.payload.start {
+                let protocol = connection.state.http_protocol.unwrap_or(Protocol::Http);
+                self.push_raw_frame(unit, Direction::Received, protocol, None);
+            }
+        } else {
+            let bytes = self.arena.get(&unit.payload);
+            let state = &mut connection.state;
+            let decoder = state.json_stream.get_or_insert_with(JsonRpcDecoder::new);
+            let unit_stream_start = state.json_stream_position;
+            state.json_stream_position += bytes.len() as u64;
+            decoder.push(bytes);
+            let mut pieces = Vec::new();
+            loop {
+                match decoder.next_frame() {
+                    Ok(Some(value)) => {
+                        // Offset of the value: what was buffered minus what remains after it.
+                        let value_len = value.len() as u64;
+                        let value = value.to_vec();
+                        let remaining = decoder.buffered_len() as u64;
+                        let stream_end = state.json_stream_position - remaining;
+                        let stream_start = stream_end - value_len;
+                        pieces.push((stream_start, value, None));
+                    }
+                    Ok(None) => break,
+                    Err(error) => pieces.push((
+                        error.stream_offset,
+                        error.skipped.clone(),
+                        Some(error.to_string()),
+                    )),
+                }
+            }
+            if end_of_body && let Some(error) = decoder.finish() {
+                pieces.push((
+                    error.stream_offset,
+                    error.skipped.clone(),
+                    Some(error.to_string()),
+                ));
+            }
+            for (stream_offset, bytes, problem) in pieces {
+                let range = locate(
+                    &mut self.arena,
+                    unit,
+                    unit_stream_start,
+                    stream_offset,
+                    &bytes,
+                );
+                let piece_unit = Unit {
+                    payload: range,
+                    original_size_bytes: bytes.len() as u64,
+                    truncated: false,
+                    ..unit.clone()
+                };
+                match problem {
+                    None => {
+                        self.jsonrpc_unit(&piece_unit, Direction::Received, false);
+                    }
+                    Some(reason) => {
+                        self.push_raw_frame(
+                            &piece_unit,
+                            Direction::Received,
+                            Protocol::JsonRpc2,
+                            Some(reason),
+                        );
+                    }
+                }
+            }
+        }
+        if end_of_body && self.correlator.has_pending(unit.connection_serial) {
+            let end = CallEnd {
+                time_micros: unit.time_micros,
+                frame_id: None,
+                part: 0,
+                size_bytes: 0,
+                outcome: Outcome::Error,
+                error_code: None,
+                error_message: Some(
+                    "the streamed HTTP response ended without a response for this request"
+                        .to_owned(),
+                ),
             };
             self.correlator.close_all(unit.connection_serial, &end);
         }
@@ -2421,6 +2555,14 @@ fn raw_summary(bytes: &[u8], size_bytes: u64) -> String {
         }
         _ => format!("{size_bytes} bytes binary"),
     }
+}
+
+/// Response content types the hook streams as chunks.
+fn is_streaming_content_type(value: &str) -> bool {
+    let value = value.to_ascii_lowercase();
+    ["event-stream", "ndjson", "jsonl", "json-seq"]
+        .iter()
+        .any(|kind| value.contains(kind))
 }
 
 fn plural(count: usize) -> &'static str {

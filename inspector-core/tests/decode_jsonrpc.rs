@@ -62,7 +62,8 @@ use MessageKind::{Invalid, Notification, Request, Response};
 
 #[test]
 fn table_of_named_cases() {
-    let cases: Vec<(&str, &str, Result<Vec<Row>, i64>)> = vec![
+    type Case = (&'static str, &'static str, Result<Vec<Row>, i64>);
+    let cases: Vec<Case> = vec![
         (
             "spec: positional params",
             r#"{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}"#,

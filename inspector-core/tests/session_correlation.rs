@@ -105,16 +105,17 @@ fn run(events: &[CaptureEvent]) -> Session {
     session
 }
 
-fn brief(
-    call: &Call,
-) -> (
+/// Method, id, kind, outcome, error code, latency.
+type Brief = (
     String,
     Option<String>,
     CallKind,
     Outcome,
     Option<i64>,
     Option<u64>,
-) {
+);
+
+fn brief(call: &Call) -> Brief {
     (
         call.method.clone(),
         call.request_id.clone(),
@@ -125,16 +126,7 @@ fn brief(
     )
 }
 
-fn briefs(
-    session: &Session,
-) -> Vec<(
-    String,
-    Option<String>,
-    CallKind,
-    Outcome,
-    Option<i64>,
-    Option<u64>,
-)> {
+fn briefs(session: &Session) -> Vec<Brief> {
     session.calls().map(brief).collect()
 }
 
@@ -145,14 +137,7 @@ fn b(
     outcome: Outcome,
     code: Option<i64>,
     latency: Option<u64>,
-) -> (
-    String,
-    Option<String>,
-    CallKind,
-    Outcome,
-    Option<i64>,
-    Option<u64>,
-) {
+) -> Brief {
     (
         method.to_owned(),
         id.map(str::to_owned),
@@ -878,5 +863,61 @@ fn output_order_is_by_start_time_then_call_id() {
     assert_eq!(
         session.calls().cloned().collect::<Vec<_>>(),
         again.calls().cloned().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn streamed_ndjson_responses_split_across_chunks() {
+    let chunk = |time: u64, text: &str, end_of_body: bool| {
+        event(
+            "s1",
+            time,
+            EventBody::HttpResponseChunk {
+                payload: Payload::text(text),
+                end_of_body,
+            },
+        )
+    };
+    let session = run(&[
+        http_request(
+            "s1",
+            0,
+            "https://api.test/stream",
+            r#"[{"jsonrpc":"2.0","method":"A","id":1},{"jsonrpc":"2.0","method":"B","id":2},{"jsonrpc":"2.0","method":"C","id":3}]"#,
+        ),
+        event(
+            "s1",
+            10,
+            EventBody::HttpResponse {
+                status: 200,
+                status_text: "OK".to_owned(),
+                headers: vec![("content-type".to_owned(), "application/x-ndjson".to_owned())],
+                body: None,
+                response_type: None,
+                url: None,
+                redirected: false,
+            },
+        ),
+        chunk(
+            20,
+            "{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":1}\n{\"jsonrpc\":\"2.0\",",
+            false,
+        ),
+        chunk(30, "\"result\":2,\"id\":2}\n", false),
+        chunk(40, "", true),
+    ]);
+    assert_eq!(
+        briefs(&session),
+        vec![
+            b("A", Some("1"), C, Outcome::Ok, None, Some(20)),
+            b("B", Some("2"), C, Outcome::Ok, None, Some(30)),
+            b("C", Some("3"), C, Outcome::Error, None, Some(40)),
+        ]
+    );
+    let frames: Vec<_> = session.frames().collect();
+    assert_eq!(frames.len(), 4, "{frames:?}");
+    assert_eq!(
+        session.frame_payload(frames[3].frame_id).unwrap(),
+        br#"{"jsonrpc":"2.0","result":2,"id":2}"#
     );
 }
