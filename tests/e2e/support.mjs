@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FRAMESCOPE = path.join(ROOT, 'target/debug/framescope');
+export const FRAMESCOPE = process.env.FRAMESCOPE_BIN || path.join(ROOT, 'target/debug/framescope');
 export const SCREENSHOTS = path.join(ROOT, 'target/screenshots');
 
 export const CHROMIUM_ARGS = [
