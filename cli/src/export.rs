@@ -97,8 +97,13 @@ pub fn load_capture(path: &Path) -> anyhow::Result<LoadedCapture> {
     })
 }
 
-fn import_har_events(_text: &str) -> anyhow::Result<Vec<CaptureEvent>> {
-    bail!("HAR input is not readable by this build yet")
+/// Imports a HAR file; what the importer could not represent is said on standard error.
+fn import_har_events(text: &str) -> anyhow::Result<Vec<CaptureEvent>> {
+    let import = inspector_core::har::import_har(text)?;
+    for note in &import.notes {
+        eprintln!("framescope: note: {}: {}", note.path, note.message);
+    }
+    Ok(import.events)
 }
 
 /// Runs `framescope export`.
