@@ -20,7 +20,7 @@ use hyper_util::rt::TokioIo;
 use inspector_core::cors::url::ParsedUrl;
 use inspector_core::cors::{
     AnalyzerOptions, CorsAnalysis, CorsFlow, CorsRequest, CredentialsMode, NextStep, Observations,
-    ObservedResponse, OutgoingRequest, Verdict, analyze,
+    ObservedResponse, OutgoingRequest, PreflightCache, Verdict, analyze, analyze_with_cache,
 };
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -60,12 +60,24 @@ pub struct CorsExplainArgs {
     pub json: bool,
 }
 
-/// The input of `cors-explain`.
+/// The input of `cors-explain`: one request, or a sequence replayed through one preflight
+/// cache (each step at its own time), to tell which calls were preflighted.
 #[derive(Debug, Deserialize)]
-struct ExplainInput {
+#[serde(untagged)]
+enum ExplainInput {
+    Sequence { sequence: Vec<ExplainStep> },
+    Single(ExplainStep),
+}
+
+/// One request of `cors-explain`'s input.
+#[derive(Debug, Deserialize)]
+struct ExplainStep {
     request: CorsRequest,
     #[serde(default)]
     observations: Observations,
+    /// When the request was made, microseconds since the Unix epoch (sequences only).
+    #[serde(default)]
+    time_micros: u64,
 }
 
 /// One request the probe sent and what came back.
@@ -179,17 +191,46 @@ pub fn run_explain(args: CorsExplainArgs) -> anyhow::Result<ExitCode> {
     };
     let input: ExplainInput = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a cors-explain input", args.file.display()))?;
-    let analysis = analyze(
-        &input.request,
-        &input.observations,
-        AnalyzerOptions::default(),
-    );
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&analysis)?);
-    } else {
-        print!("{}", render_text(&input.request, &analysis, &[]));
+    let options = AnalyzerOptions::default();
+    let steps = match input {
+        ExplainInput::Single(step) => {
+            let analysis = analyze(&step.request, &step.observations, options);
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&analysis)?);
+            } else {
+                print!("{}", render_text(&step.request, &analysis, &[]));
+            }
+            return Ok(exit_code(&analysis));
+        }
+        ExplainInput::Sequence { sequence } => sequence,
+    };
+    let mut cache = PreflightCache::new();
+    let mut analyses = Vec::with_capacity(steps.len());
+    for step in &steps {
+        analyses.push(analyze_with_cache(
+            &step.request,
+            &step.observations,
+            options,
+            &mut cache,
+            step.time_micros,
+        ));
     }
-    Ok(exit_code(&analysis))
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&analyses)?);
+    } else {
+        for (step, analysis) in steps.iter().zip(&analyses) {
+            if analysis
+                .hops
+                .first()
+                .is_some_and(|hop| hop.preflight_cached)
+            {
+                println!("(preflight skipped: the preflight cache covered this request)");
+            }
+            print!("{}", render_text(&step.request, analysis, &[]));
+            println!();
+        }
+    }
+    Ok(analyses.last().map_or(ExitCode::SUCCESS, exit_code))
 }
 
 fn exit_code(analysis: &CorsAnalysis) -> ExitCode {

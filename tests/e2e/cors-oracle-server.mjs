@@ -128,6 +128,8 @@ export async function startOracleServer() {
     pageOrigin: originFor('page'),
     originFor,
     register(caseId, spec) { cases.set(caseId, spec); log.delete(caseId); },
+    /** Changes a case's answers without forgetting what it logged. */
+    update(caseId, spec) { cases.set(caseId, spec); },
     logFor(caseId) { return log.get(caseId) ?? []; },
     clearLog(caseId) { log.delete(caseId); },
     async stop() {
