@@ -152,6 +152,12 @@ const CASES = [
   { name: 'XHR upload listener, preflight without ACAO', xhr: { method: 'POST', uploadListener: true }, hops: [{ preflight: pre(204) }] },
   { name: 'XHR upload listener, preflight ok', xhr: { method: 'POST', uploadListener: true }, hops: [{ preflight: pre(204, acao('*')), response: ok(acao('*')) }] },
   { name: 'XHR withCredentials, wildcard', xhr: { method: 'GET', withCredentials: true }, hops: [{ response: ok(acao('*')) }] },
+  // Exposure: headers the app reads (soft warning when CORS hides them).
+  { name: 'reads an unexposed header', reads: ['X-Request-Id', 'Content-Type'], hops: [{ response: ok(acao('*'), ['X-Request-Id', '42'], ['Content-Type', 'text/plain']) }] },
+  { name: 'reads an exposed header', reads: ['X-Request-Id'], hops: [{ response: ok(acao('*'), ['X-Request-Id', '42'], ['Access-Control-Expose-Headers', 'x-request-id']) }] },
+  { name: 'expose wildcard without credentials', reads: ['X-Request-Id'], hops: [{ response: ok(acao('*'), ['X-Request-Id', '42'], ['Access-Control-Expose-Headers', '*']) }] },
+  { name: 'expose wildcard with credentials is literal', fetch: { credentials: 'include' }, reads: ['X-Request-Id'], hops: [{ response: ok(acao(PAGE), acac('true'), ['X-Request-Id', '42'], ['Access-Control-Expose-Headers', '*']) }] },
+  { name: 'Set-Cookie is never exposed', fetch: { credentials: 'include' }, reads: ['Set-Cookie'], hops: [{ response: ok(acao(PAGE), acac('true'), ['Set-Cookie', 'a=1'], ['Access-Control-Expose-Headers', 'set-cookie']) }] },
   // Local Network Access: a page served as public (CSP treat-as-public-address) calling
   // loopback; `page.test` is a loopback page that is not a secure context.
   { name: 'public page to loopback', page: 'public', hops: [{ response: ok(acao('*')) }] },
@@ -175,7 +181,7 @@ let server;
 let browser;
 let page;
 let cdp;
-const events = { requests: new Map(), failed: new Map(), issues: [] };
+const events = { requests: new Map(), failed: new Map(), issues: [], deprecations: [] };
 const results = [];
 const workDir = mkdtempSync(path.join(tmpdir(), 'cors-oracle-'));
 
@@ -197,6 +203,7 @@ before(async () => {
   cdp.on('Network.loadingFailed', (event) => events.failed.set(event.requestId, event));
   cdp.on('Audits.issueAdded', (event) => {
     if (event.issue.code === 'CorsIssue') events.issues.push(event.issue.details.corsIssueDetails);
+    if (event.issue.code === 'DeprecationIssue') events.deprecations.push(event.issue.details.deprecationIssueDetails.type);
   });
   await cdp.send('Network.enable');
   await cdp.send('Audits.enable');
@@ -236,7 +243,7 @@ function urlFor(caseId, spec) {
 }
 
 async function runInPage(url, spec) {
-  return page.evaluate(async ({ url, fetchInit, xhr }) => {
+  return page.evaluate(async ({ url, fetchInit, xhr, reads }) => {
     if (xhr) {
       return new Promise((resolve) => {
         const request = new XMLHttpRequest();
@@ -263,11 +270,12 @@ async function runInPage(url, spec) {
     }
     try {
       const response = await fetch(url, init);
-      return { ok: true, status: response.status, type: response.type };
+      const visible = Object.fromEntries((reads ?? []).map((name) => [name, response.headers.get(name)]));
+      return { ok: true, status: response.status, type: response.type, visible };
     } catch (error) {
       return { ok: false, error: String(error) };
     }
-  }, { url, fetchInit: spec.fetch ?? {}, xhr: spec.xhr ?? null });
+  }, { url, fetchInit: spec.fetch ?? {}, xhr: spec.xhr ?? null, reads: spec.reads ?? [] });
 }
 
 // The verdict of the newest call of a case (`skip` earlier calls to the same URL).
@@ -337,6 +345,7 @@ function requestFor(url, spec, pageOrigin) {
     redirect: init.redirect ?? 'follow',
     body_kind: init.body === 'stream' ? 'stream' : init.body === 'text' ? 'text' : 'none',
     upload_listeners: false,
+    reads_response_headers: spec.reads ?? [],
     ...(init.targetAddressSpace ? { target_address_space: init.targetAddressSpace } : {}),
   };
 }
@@ -392,6 +401,7 @@ CASES.forEach((spec, index) => {
   test(`oracle: ${spec.name}`, async () => {
     const caseId = `c${index}n${Date.now().toString(36)}`;
     registerCase(caseId, spec);
+    const deprecationsBefore = events.deprecations.length;
     const url = urlFor(caseId, spec);
     const pageKind = PAGES[spec.page ?? 'normal'];
     const pageOrigin = server.originFor(pageKind.origin);
@@ -427,7 +437,17 @@ CASES.forEach((spec, index) => {
         sawPreflight: server.logFor(caseId).some((entry) => entry.hop === 0 && entry.kind === 'preflight'),
       };
     }
-    results.push({ name: spec.name, chromium, analyzer: predicted, analyzerAgrees, sawPreflight, preflightRequired: analysis.preflight_required, preflightAgrees, cli });
+    // Soft warnings against what Chromium shows: headers the page could not read, and
+    // Chromium's AuthorizationCoveredByWildcard deprecation issue.
+    const warnings = analysis.warnings.map((warning) => warning.warning);
+    const hidden = Object.entries(result.visible ?? {}).filter(([, value]) => value === null).map(([name]) => name.toLowerCase()).sort();
+    const warnedHidden = analysis.warnings.filter((w) => w.warning === 'unexposed_response_header').map((w) => w.header).sort();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const deprecated = events.deprecations.slice(deprecationsBefore).includes('AuthorizationCoveredByWildcard');
+    const warningsAgree = JSON.stringify(hidden) === JSON.stringify(warnedHidden)
+      && deprecated === warnings.includes('authorization_covered_by_wildcard');
+    results.push({ name: spec.name, chromium, analyzer: predicted, analyzerAgrees, sawPreflight, preflightRequired: analysis.preflight_required, preflightAgrees, cli, warningsAgree, hidden, warnedHidden, deprecated, warnings });
+    assert.ok(warningsAgree, `warnings ${JSON.stringify(warnings)} / hidden ${JSON.stringify(warnedHidden)} vs page saw null for ${JSON.stringify(hidden)}, Chromium deprecation AuthorizationCoveredByWildcard: ${deprecated}`);
     assert.notEqual(chromium.kind, 'none-reported', `Chromium reported nothing for ${spec.name}: ${JSON.stringify(result)}`);
     assert.ok(analyzerAgrees, `analyzer ${JSON.stringify(predicted)} vs Chromium ${JSON.stringify(chromium)}\n${analysis.explanation}`);
     assert.ok(preflightAgrees, `preflight_required=${analysis.preflight_required} but Chromium ${sawPreflight ? 'sent' : 'did not send'} one`);
@@ -559,7 +579,9 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
     cli_cases: cliCases.length,
     cli_agreement: `${cliAgree}/${cliCases.length}`,
     cors_errors_seen: [...seen].sort(),
-    disagreements: results.filter((r) => !(r.analyzerAgrees && r.preflightAgrees) || (r.cli && !r.cli.agrees)),
+    warning_checks: results.filter((r) => r.warningsAgree !== undefined).length,
+    warning_disagreements: results.filter((r) => r.warningsAgree === false).map((r) => r.name),
+    disagreements: results.filter((r) => !(r.analyzerAgrees && r.preflightAgrees) || (r.cli && !r.cli.agrees) || r.warningsAgree === false),
     results,
   };
   mkdirSync(path.join(ROOT, 'target'), { recursive: true });
