@@ -5,6 +5,11 @@
 //! Data enters here as JSON text or JS values and leaves as core types
 //! ([`CaptureEvent`]) or plain Rust values handed to callbacks. Nothing here derives or
 //! decides anything about the captured traffic: that is the core's job.
+//!
+//! In the extension panel the events come instead through the port to the extension's
+//! service worker: [`extension`].
+
+pub mod extension;
 
 use std::cell::RefCell;
 use std::rc::Rc;

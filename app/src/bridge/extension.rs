@@ -50,6 +50,9 @@ pub struct UseExtensionPortReturn {
     pub status: ReadSignal<ExtensionStatus>,
 }
 
+/// The callback handed to the port script, and the function that unsubscribes it.
+type Subscription = (Closure<dyn FnMut(JsValue)>, Option<Function>);
+
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum PanelMessage {
@@ -122,7 +125,7 @@ pub fn use_extension_port(
         .call1(&port, closure.as_ref())
         .ok()
         .and_then(|result| result.dyn_into::<Function>().ok());
-    let held: Rc<RefCell<Option<(Closure<dyn FnMut(JsValue)>, Option<Function>)>>> =
+    let held: Rc<RefCell<Option<Subscription>>> =
         Rc::new(RefCell::new(Some((closure, unsubscribe))));
     let held = SendWrapper::new(held);
     on_cleanup(move || {
