@@ -1,20 +1,24 @@
 //! From captured traffic to a CORS diagnosis, for the page where `fetch` only says
 //! `TypeError: Failed to fetch`.
 //!
-//! Capture events enter (`page`, `http_request`, `http_failure`, `http_response`); for each
-//! HTTP exchange a [`CaptureDiagnosis`] leaves: the request rebuilt as a [`CorsRequest`],
-//! whether it was cross-origin and preflighted and why, a headline such as "likely blocked
-//! by the preflight", and the `framescope cors-check` command that probes the server to say
-//! exactly why.
+//! Capture events enter (`page`, `http_request`, `http_failure`, `http_response`, and the
+//! extension's `cors_preflight` observed through `chrome.webRequest`); for each HTTP exchange
+//! a [`CaptureDiagnosis`] leaves: the request rebuilt as a [`CorsRequest`], whether it was
+//! cross-origin and preflighted and why, a headline such as "likely blocked by the
+//! preflight" (or, when the preflight itself was observed, Chromium's exact error), and the
+//! `framescope cors-check` command that probes the server to say exactly why.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::preflight::{PreflightDecision, decide};
-use super::request::{BodyKind, CorsRequest, CredentialsMode, RedirectMode, RequestMode};
+use super::preflight::{PreflightDecision, decide, normalize_method};
+use super::request::{
+    BodyKind, CorsRequest, CredentialsMode, Observations, ObservedHop, ObservedResponse,
+    RedirectMode, RequestMode,
+};
 use super::url::{ParsedUrl, normalize_origin};
-use super::{Described, PreflightReason};
+use super::{AnalyzerOptions, CorsAnalysis, Described, PreflightReason, Verdict, analyze};
 use crate::event::{CaptureEvent, EventBody, HttpFailureKind};
 
 /// What the capture says about one exchange.
@@ -23,6 +27,10 @@ use crate::event::{CaptureEvent, EventBody, HttpFailureKind};
 pub enum LikelyCause {
     /// Failed, cross-origin and preflighted: most likely the preflight was refused.
     LikelyBlockedByPreflight,
+    /// The observed preflight response refuses the request (exact Chromium error known).
+    BlockedByPreflight,
+    /// The observed preflight passed, so the response's headers (or the network) failed.
+    LikelyBlockedAfterPreflight,
     /// Failed, cross-origin, no preflight: most likely the response lacked the CORS headers
     /// (or the server was unreachable; the page cannot tell).
     LikelyBlockedByResponseHeaders,
@@ -61,6 +69,8 @@ pub struct CaptureDiagnosis {
     pub page_error: Option<String>,
     /// A `framescope cors-check` command that probes the server like the browser did.
     pub probe_command: String,
+    /// The analysis with the observed preflight, when the extension saw one.
+    pub analysis: Option<CorsAnalysis>,
 }
 
 /// Error rebuilding a request from capture events.
@@ -232,6 +242,7 @@ pub fn diagnose_capture(events: &[CaptureEvent]) -> Vec<CaptureDiagnosis> {
         let later = events
             .iter()
             .filter(|other| other.connection_id == event.connection_id);
+        let preflight = observed_preflight(events, event, &request);
         let mut failure = None;
         let mut responded = false;
         for other in later {
@@ -251,9 +262,56 @@ pub fn diagnose_capture(events: &[CaptureEvent]) -> Vec<CaptureDiagnosis> {
             request,
             failure,
             responded,
+            preflight,
         ));
     }
     diagnoses
+}
+
+/// The preflight the extension observed for `request_event`: a `cors_preflight` with the
+/// same URL and `Access-Control-Request-Method`, at or after the request (same session
+/// preferred), the closest in time.
+fn observed_preflight(
+    events: &[CaptureEvent],
+    request_event: &CaptureEvent,
+    request: &CorsRequest,
+) -> Option<ObservedResponse> {
+    let method = normalize_method(&request.method);
+    let slack_micros = 1_000_000;
+    events
+        .iter()
+        .filter_map(|event| match &event.body {
+            EventBody::CorsPreflight {
+                url,
+                request_headers,
+                status,
+                response_headers,
+                error,
+                ..
+            } if *url == request.url
+                && event.time_micros + slack_micros >= request_event.time_micros
+                && request_headers.iter().any(|(name, value)| {
+                    name.eq_ignore_ascii_case("access-control-request-method")
+                        && value.trim() == method
+                }) =>
+            {
+                let observed = match (error, status) {
+                    (Some(error), _) => ObservedResponse::failed(error.clone()),
+                    (None, Some(status)) => ObservedResponse {
+                        status: *status,
+                        headers: response_headers.clone(),
+                        network_error: None,
+                    },
+                    (None, None) => return None,
+                };
+                let same_session = event.session_id == request_event.session_id;
+                let distance = event.time_micros.abs_diff(request_event.time_micros);
+                Some(((!same_session, distance), observed))
+            }
+            _ => None,
+        })
+        .min_by_key(|(key, _)| *key)
+        .map(|(_, observed)| observed)
 }
 
 fn diagnose(
@@ -262,6 +320,7 @@ fn diagnose(
     request: CorsRequest,
     failure: Option<(HttpFailureKind, String)>,
     responded: bool,
+    preflight: Option<ObservedResponse>,
 ) -> CaptureDiagnosis {
     let decision = decide(&request);
     let cross_origin = ParsedUrl::parse(&request.url)
@@ -290,6 +349,30 @@ fn diagnose(
                     LikelyCause::NotCors,
                     "The request is same-origin, so this failure is not CORS (network error, CSP, mixed content or an extension).".to_string(),
                 )
+            } else if let Some(analysis) = preflight
+                .as_ref()
+                .filter(|_| preflight_required)
+                .map(|observed| preflight_analysis(&request, observed))
+            {
+                match (analysis.verdict, analysis.cors_error) {
+                    (Verdict::Blocked, Some(error)) => (
+                        LikelyCause::BlockedByPreflight,
+                        format!(
+                            "Blocked by the preflight ({error}): {}",
+                            analysis.explanation
+                        ),
+                    ),
+                    (Verdict::Blocked, None) => (
+                        LikelyCause::BlockedByPreflight,
+                        analysis.explanation.clone(),
+                    ),
+                    _ => (
+                        LikelyCause::LikelyBlockedAfterPreflight,
+                        format!(
+                            "The preflight passed, so the response itself most likely lacks a matching Access-Control-Allow-Origin (or the network failed); run `{probe}` to check."
+                        ),
+                    ),
+                }
             } else if preflight_required {
                 let reasons: Vec<String> = decision
                     .reasons
@@ -328,6 +411,20 @@ fn diagnose(
         headline,
         page_error: failure.map(|(_, message)| message),
         probe_command: probe,
+        analysis: preflight
+            .filter(|_| preflight_required)
+            .map(|observed| preflight_analysis(&request, &observed)),
         request,
     }
+}
+
+fn preflight_analysis(request: &CorsRequest, preflight: &ObservedResponse) -> CorsAnalysis {
+    let observations = Observations {
+        hops: vec![ObservedHop {
+            preflight: Some(preflight.clone()),
+            response: None,
+            resource_address_space: None,
+        }],
+    };
+    analyze(request, &observations, AnalyzerOptions::default())
 }

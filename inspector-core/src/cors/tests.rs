@@ -634,3 +634,108 @@ fn capture_helper_says_likely_blocked_by_the_preflight() {
         capture::CaptureError::NoPageOrigin { .. }
     ));
 }
+
+#[test]
+fn capture_helper_uses_the_preflight_the_extension_observed() {
+    let page = event(
+        "",
+        EventBody::Page {
+            url: "http://127.0.0.1:4000/".into(),
+            title: String::new(),
+            origin: "http://127.0.0.1:4000".into(),
+            hook_version: String::new(),
+        },
+    );
+    let request = |id: &str, method: &str| {
+        event(
+            id,
+            EventBody::HttpRequest {
+                api: "fetch".into(),
+                method: method.into(),
+                url: API.into(),
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: None,
+                body_kind: Some("text".into()),
+                mode: None,
+                credentials: None,
+                redirect: None,
+                upload_listeners: false,
+            },
+        )
+    };
+    let failed = |id: &str| {
+        event(
+            id,
+            EventBody::HttpFailure {
+                failure: HttpFailureKind::Network,
+                error_name: "TypeError".into(),
+                error_message: "Failed to fetch".into(),
+            },
+        )
+    };
+    let preflight = |status: u16, headers: Vec<(String, String)>| {
+        event(
+            "webrequest-7",
+            EventBody::CorsPreflight {
+                url: API.into(),
+                initiator: Some("http://127.0.0.1:4000".into()),
+                request_headers: vec![
+                    ("Access-Control-Request-Method".into(), "POST".into()),
+                    (
+                        "Access-Control-Request-Headers".into(),
+                        "content-type".into(),
+                    ),
+                ],
+                status: Some(status),
+                response_headers: headers,
+                error: None,
+                ended_micros: Some(2),
+            },
+        )
+    };
+    let refused = vec![
+        page.clone(),
+        request("fetch-1", "POST"),
+        preflight(405, vec![]),
+        failed("fetch-1"),
+    ];
+    let diagnosis = &capture::diagnose_capture(&refused)[0];
+    assert_eq!(diagnosis.likely, capture::LikelyCause::BlockedByPreflight);
+    assert!(
+        diagnosis
+            .headline
+            .contains("PreflightMissingAllowOriginHeader"),
+        "{}",
+        diagnosis.headline
+    );
+    let analysis = diagnosis.analysis.as_ref().unwrap();
+    assert_eq!(
+        analysis.cors_error,
+        Some(CorsError::PreflightMissingAllowOriginHeader)
+    );
+
+    let passed = vec![
+        page,
+        request("fetch-2", "POST"),
+        preflight(
+            204,
+            vec![
+                ("Access-Control-Allow-Origin".into(), "*".into()),
+                ("Access-Control-Allow-Headers".into(), "content-type".into()),
+            ],
+        ),
+        failed("fetch-2"),
+        request("fetch-3", "PUT"),
+        failed("fetch-3"),
+    ];
+    let diagnoses = capture::diagnose_capture(&passed);
+    assert_eq!(
+        diagnoses[0].likely,
+        capture::LikelyCause::LikelyBlockedAfterPreflight
+    );
+    assert_eq!(
+        diagnoses[1].likely,
+        capture::LikelyCause::LikelyBlockedByPreflight,
+        "a preflight for POST is not the preflight of a PUT"
+    );
+}
