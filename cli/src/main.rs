@@ -1,6 +1,7 @@
 //! `framescope`: analyse captures, check CORS, and serve the dashboard.
 #![forbid(unsafe_code)]
 
+mod analyze;
 mod cors_check;
 mod demo;
 mod export;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Serve the dashboard (and with --demo, real demo backends) on 127.0.0.1.
     Serve(serve::ServeArgs),
+    /// Print the calls and per-method latency statistics of a capture (NDJSON, HAR or session file).
+    Analyze(analyze::AnalyzeArgs),
     /// Export a capture as HAR, a Framescope session file, or OpenTelemetry (OTLP/JSON) traces.
     Export(export::ExportArgs),
     /// Probe a server like Chromium (preflight, then the request) and explain the CORS verdict.
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Analyze(args) => analyze::run(args),
         Command::Export(args) => export::run(args),
         Command::CorsCheck(args) => cors_check::run_check(args),
         Command::CorsExplain(args) => cors_check::run_explain(args),
