@@ -7,7 +7,7 @@
 mod export_support;
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -227,43 +227,94 @@ fn otlp_export_decodes_with_opentelemetry_proto() {
 /// What the receiver saw: request line, headers (lower-case names), body.
 type Received = (String, HashMap<String, String>, Vec<u8>);
 
-/// A one-shot OTLP/HTTP receiver on 127.0.0.1: answers `status` and hands back the request
-/// line, headers and body.
+/// Reads one HTTP/1.1 request and answers it.
+fn serve_one(
+    stream: impl std::io::Read + std::io::Write,
+    status_line: &str,
+    body: &str,
+) -> Received {
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).unwrap();
+    let mut headers = HashMap::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').unwrap();
+        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+    }
+    let length: usize = headers["content-length"].parse().unwrap();
+    let mut request_body = vec![0; length];
+    reader.read_exact(&mut request_body).unwrap();
+    let stream = reader.get_mut();
+    write!(
+        stream,
+        "HTTP/1.1 {status_line}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    (request_line.trim_end().to_owned(), headers, request_body)
+}
+
+/// A one-shot OTLP/HTTP receiver on 127.0.0.1: answers `status_line` and hands back what
+/// it received.
 fn receiver(status_line: &'static str, body: &'static str) -> (String, mpsc::Receiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (sender, received) = mpsc::channel();
     thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request_line = String::new();
-        reader.read_line(&mut request_line).unwrap();
-        let mut headers = HashMap::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let (name, value) = line.split_once(':').unwrap();
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-        let length: usize = headers["content-length"].parse().unwrap();
-        let mut request_body = vec![0; length];
-        reader.read_exact(&mut request_body).unwrap();
-        let mut stream = stream;
-        write!(
-            stream,
-            "HTTP/1.1 {status_line}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        sender
-            .send((request_line.trim_end().to_owned(), headers, request_body))
-            .unwrap();
+        sender.send(serve_one(stream, status_line, body)).unwrap();
     });
     (base, received)
+}
+
+/// A one-shot OTLP/HTTPS receiver on 127.0.0.1 with a certificate from a fresh test CA.
+/// Returns the base URL, the CA's PEM file, and what it received (or the TLS error).
+fn tls_receiver(name: &str) -> (String, PathBuf, mpsc::Receiver<Result<Received, String>>) {
+    use tokio_rustls::rustls;
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let ca_file = scratch(&format!("{name}-ca.pem"));
+    std::fs::write(&ca_file, ca.as_ref().pem()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("https://{}", listener.local_addr().unwrap());
+    let (sender, received) = mpsc::channel();
+    thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let connection = rustls::ServerConnection::new(std::sync::Arc::new(config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(connection, stream);
+        // Finish the handshake first so that a refused certificate is reported, not a panic.
+        let result = match tls.conn.complete_io(&mut tls.sock) {
+            Ok(_) => Ok(serve_one(tls, "200 OK", "{}")),
+            Err(error) => Err(error.to_string()),
+        };
+        sender.send(result).unwrap();
+    });
+    (base, ca_file, received)
 }
 
 #[test]
@@ -286,6 +337,56 @@ fn otlp_export_posts_to_v1_traces_of_the_endpoint() {
     assert_eq!(request_line, "POST /v1/traces HTTP/1.1");
     assert_eq!(headers["content-type"], "application/json");
     check_spans(&decode(std::str::from_utf8(&body).unwrap()));
+}
+
+#[test]
+fn otlp_export_posts_over_https_with_headers() {
+    let capture = write_capture("otlp-https.ndjson");
+    let (base, ca_file, received) = tls_receiver("otlp-https");
+    let output = Command::new(env!("CARGO_BIN_EXE_framescope"))
+        .args([
+            "export",
+            capture.to_str().unwrap(),
+            "--format",
+            "otlp",
+            "--endpoint",
+            &base,
+            "--endpoint-ca",
+            ca_file.to_str().unwrap(),
+            "--endpoint-header",
+            "x-api-key=k-123",
+        ])
+        .env("OTEL_EXPORTER_OTLP_HEADERS", "x-scope-orgid=team%20a")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let (request_line, headers, body) = received.recv().unwrap().unwrap();
+    assert_eq!(request_line, "POST /v1/traces HTTP/1.1");
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["x-api-key"], "k-123");
+    assert_eq!(headers["x-scope-orgid"], "team a");
+    check_spans(&decode(std::str::from_utf8(&body).unwrap()));
+
+    // Without the CA the certificate is refused, in one line.
+    let (base, _ca_file, received) = tls_receiver("otlp-https-untrusted");
+    let output = framescope(&[
+        "export",
+        capture.to_str().unwrap(),
+        "--format",
+        "otlp",
+        "--endpoint",
+        &base,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("framescope: TLS handshake with 127.0.0.1 failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(received.recv().unwrap().is_err());
 }
 
 #[test]
