@@ -451,6 +451,23 @@ CASES.forEach((spec, index) => {
     assert.notEqual(chromium.kind, 'none-reported', `Chromium reported nothing for ${spec.name}: ${JSON.stringify(result)}`);
     assert.ok(analyzerAgrees, `analyzer ${JSON.stringify(predicted)} vs Chromium ${JSON.stringify(chromium)}\n${analysis.explanation}`);
     assert.ok(preflightAgrees, `preflight_required=${analysis.preflight_required} but Chromium ${sawPreflight ? 'sent' : 'did not send'} one`);
+    // The fix must work: serve exactly the headers it names and Chromium must allow the call.
+    const fixable = analysis.fix && chromium.kind === 'cors' && spec.hops.length <= 1 && !spec.page
+      && spec.fetch?.body !== 'stream'
+      && !['DisallowedByMode', 'NoCorsRedirectModeNotFollow', 'CorsDisabledScheme', 'RedirectContainsCredentials'].includes(chromium.error);
+    if (fixable) {
+      const fixedId = `${caseId}fixed`;
+      server.register(fixedId, {
+        hops: [{
+          preflight: { status: 204, headers: analysis.fix.preflight_response_headers },
+          response: { status: 200, headers: analysis.fix.response_headers },
+        }],
+      });
+      const fixedResult = await runInPage(urlFor(fixedId, spec), spec);
+      const fixedVerdict = await chromiumVerdict(fixedId, fixedResult);
+      results[results.length - 1].fixWorks = fixedVerdict.kind === 'allowed';
+      assert.equal(fixedVerdict.kind, 'allowed', `after the fix Chromium says ${JSON.stringify(fixedVerdict)}; fix: ${JSON.stringify(analysis.fix.preflight_response_headers)} / ${JSON.stringify(analysis.fix.response_headers)}`);
+    }
     if (cli) {
       assert.ok(cli.agrees, `cors-check ${JSON.stringify(cli.verdict)} (exit ${cli.exitCode}) vs Chromium ${JSON.stringify(chromium)}`);
       assert.equal(cli.sawPreflight, analysis.preflight_required && chromium.kind !== 'skip', 'cors-check preflights exactly when the browser does');
@@ -579,6 +596,8 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
     cli_cases: cliCases.length,
     cli_agreement: `${cliAgree}/${cliCases.length}`,
     cors_errors_seen: [...seen].sort(),
+    fixes_checked: results.filter((r) => r.fixWorks !== undefined).length,
+    fixes_working: results.filter((r) => r.fixWorks === true).length,
     warning_checks: results.filter((r) => r.warningsAgree !== undefined).length,
     warning_disagreements: results.filter((r) => r.warningsAgree === false).map((r) => r.name),
     disagreements: results.filter((r) => !(r.analyzerAgrees && r.preflightAgrees) || (r.cli && !r.cli.agrees) || r.warningsAgree === false),
@@ -587,7 +606,7 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
   mkdirSync(path.join(ROOT, 'target'), { recursive: true });
   writeFileSync(path.join(ROOT, 'target/cors-oracle-report.json'), JSON.stringify(report, null, 2));
   report.cache_calls = results.filter((r) => r.cache).length;
-  console.log(`CORS oracle: ${total} cases (${report.cache_calls} of them calls in preflight-cache sequences), analyzer agrees on ${analyzerAgree} (${(100 * report.analyzer_agreement_rate).toFixed(1)}%), cors-check agrees on ${cliAgree}/${cliCases.length}; CorsError values seen: ${report.cors_errors_seen.join(', ')}`);
+  console.log(`CORS oracle: ${total} cases (${report.cache_calls} of them calls in preflight-cache sequences), analyzer agrees on ${analyzerAgree} (${(100 * report.analyzer_agreement_rate).toFixed(1)}%), cors-check agrees on ${cliAgree}/${cliCases.length}; fixes that made Chromium allow the call: ${report.fixes_working}/${report.fixes_checked}; CorsError values seen: ${report.cors_errors_seen.join(', ')}`);
   assert.equal(results.filter((r) => !r.cache).length, CASES.length, 'every case ran');
   assert.equal(results.filter((r) => r.cache).length, CACHE_SEQUENCES.reduce((n, s) => n + s.steps.length, 0), 'every cached call ran');
   const required = [
