@@ -550,3 +550,112 @@ pub fn apply_theme(theme: Option<&str>) {
         None => root.remove_attribute("data-theme"),
     };
 }
+
+/// The fix the analyzer proposes, as shown in the CORS panel (mirrors the core's `Fix`, which
+/// reaches the app both directly and as the probe endpoint's JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FixView {
+    /// One sentence.
+    pub summary: String,
+    /// Headers for the preflight response.
+    #[serde(default)]
+    pub preflight_response_headers: Vec<(String, String)>,
+    /// Headers for every response.
+    #[serde(default)]
+    pub response_headers: Vec<(String, String)>,
+    /// Go net/http snippet.
+    #[serde(default)]
+    pub go_net_http: String,
+    /// axum + tower-http snippet.
+    #[serde(default)]
+    pub axum_tower_http: String,
+    /// nginx snippet.
+    #[serde(default)]
+    pub nginx: String,
+}
+
+impl From<&inspector_core::cors::Fix> for FixView {
+    fn from(fix: &inspector_core::cors::Fix) -> Self {
+        Self {
+            summary: fix.summary.clone(),
+            preflight_response_headers: fix.preflight_response_headers.clone(),
+            response_headers: fix.response_headers.clone(),
+            go_net_http: fix.go_net_http.clone(),
+            axum_tower_http: fix.axum_tower_http.clone(),
+            nginx: fix.nginx.clone(),
+        }
+    }
+}
+
+/// What the server's CORS probe (`POST /__framescope/cors-probe`) answers: the analyzer's
+/// verdict for the same preflight and request the browser sent.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProbeReport {
+    /// `allowed`, `blocked` or `unknown`.
+    pub verdict: String,
+    /// Chromium's `Network.CorsError` name.
+    #[serde(default)]
+    pub cors_error: Option<String>,
+    /// `failedParameter`.
+    #[serde(default)]
+    pub failed_parameter: Option<String>,
+    /// Network error, when not a CORS error.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// One sentence.
+    #[serde(default)]
+    pub explanation: String,
+    /// The fix.
+    #[serde(default)]
+    pub fix: Option<FixView>,
+    /// Soft problems, described.
+    #[serde(default, deserialize_with = "described_list")]
+    pub warnings: Vec<String>,
+}
+
+fn described_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Described {
+        #[serde(default)]
+        description: String,
+    }
+    let items: Vec<Described> = Vec::deserialize(deserializer)?;
+    Ok(items.into_iter().map(|item| item.description).collect())
+}
+
+/// Asks the server that served this page to probe `request`'s server like Chromium would
+/// (the same preflight; the request itself only if the preflight passes) and explain it.
+pub async fn probe_cors(
+    request: &inspector_core::cors::CorsRequest,
+) -> Result<ProbeReport, String> {
+    let window = web_sys::window().ok_or_else(|| "no window".to_owned())?;
+    let body = serde_json::to_string(request).map_err(|error| error.to_string())?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let headers = web_sys::Headers::new().map_err(|error| format!("{error:?}"))?;
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(|error| format!("{error:?}"))?;
+    init.set_headers(&headers);
+    let response =
+        JsFuture::from(window.fetch_with_str_and_init("/__framescope/cors-probe", &init))
+            .await
+            .map_err(|_| "the framescope server cannot be reached".to_owned())?
+            .dyn_into::<web_sys::Response>()
+            .map_err(|_| "unexpected answer from the server".to_owned())?;
+    let text = JsFuture::from(response.text().map_err(|error| format!("{error:?}"))?)
+        .await
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_default();
+    if response.status() == 404 {
+        return Err("this server has no CORS probe; run the command shown".to_owned());
+    }
+    if !response.ok() {
+        return Err(format!("probe failed: {}", text.trim()));
+    }
+    serde_json::from_str(&text).map_err(|error| format!("unreadable probe answer: {error}"))
+}

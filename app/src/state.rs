@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use inspector_core::event::{CaptureEvent, EventBody};
 use inspector_core::filter::{FilterError, Query};
+use inspector_core::session::SessionConfig;
 use inspector_core::view::table::{
     Column, GroupedRow, QuickFilter, SortOrder, group_calls_by_connection,
     group_frames_by_connection, sort_calls, sort_frames,
@@ -230,7 +231,10 @@ pub struct Inspector {
 impl Inspector {
     /// Creates the state (call inside the app's owner).
     pub fn new() -> Self {
-        let store = StoredValue::new_local(Store::new());
+        let store = StoredValue::new_local(Store::with_config(SessionConfig {
+            endpoint_overrides: crate::components::decode_as::remembered_choices(),
+            ..SessionConfig::default()
+        }));
         let version = RwSignal::new(0u64);
         let inbox = StoredValue::new_local(Inbox {
             events: Vec::new(),

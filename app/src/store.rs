@@ -5,7 +5,7 @@
 //! the session's own accessors and the statistics. The only bookkeeping done here is which
 //! calls the accumulator still has to (re-)observe; every figure is computed by the core.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use inspector_core::event::{CaptureEvent, Direction, EventBody, NdjsonError};
 use inspector_core::model::{Call, Frame, Outcome};
@@ -37,6 +37,25 @@ impl RowSource<Frame> for Frames<'_> {
     fn row(&self, position: usize) -> Option<&Frame> {
         self.0.frame_at(position)
     }
+}
+
+/// HTTP requests kept (without bodies) until they answer or fail, for CORS diagnosis.
+const CORS_OPEN_REQUESTS: usize = 4_096;
+/// Failed exchanges kept for the CORS panel.
+const CORS_CASES: usize = 256;
+/// Observed preflights kept for pairing.
+const CORS_PREFLIGHTS: usize = 512;
+
+/// A failed HTTP exchange with what the CORS analysis needs: the page event (for the
+/// origin), the request (body dropped) and the failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorsCase {
+    /// `page`, `http_request` and `http_failure` events, in that order (page when known).
+    pub events: Vec<CaptureEvent>,
+    /// The request event (also in `events`).
+    pub request: CaptureEvent,
+    /// When the failure was captured.
+    pub failed_micros: u64,
 }
 
 /// Pages seen through `page` events.
@@ -117,6 +136,12 @@ pub struct Store {
     rejected_events: u64,
     last_rejection: Option<String>,
     pages: Vec<PageSeen>,
+    page_events: HashMap<String, CaptureEvent>,
+    open_requests: HashMap<(String, String), CaptureEvent>,
+    open_request_order: VecDeque<(String, String)>,
+    cors_cases: VecDeque<CorsCase>,
+    preflights: VecDeque<CaptureEvent>,
+    cors_version: u64,
 }
 
 impl Store {
@@ -138,6 +163,12 @@ impl Store {
             rejected_events: 0,
             last_rejection: None,
             pages: Vec::new(),
+            page_events: HashMap::new(),
+            open_requests: HashMap::new(),
+            open_request_order: VecDeque::new(),
+            cors_cases: VecDeque::new(),
+            preflights: VecDeque::new(),
+            cors_version: 0,
         }
     }
 
@@ -187,10 +218,81 @@ impl Store {
                     url: url.clone(),
                 });
             }
+            self.track_cors(event);
             self.session.ingest(event);
         }
         self.session.mark_timeouts(now_micros);
         self.refresh_stats();
+    }
+
+    /// Failed exchanges, oldest first, for the CORS panel.
+    pub fn cors_cases(&self) -> impl DoubleEndedIterator<Item = &CorsCase> + '_ {
+        self.cors_cases.iter()
+    }
+
+    /// Preflights observed outside the page (the extension), oldest first.
+    pub fn preflights(&self) -> impl Iterator<Item = &CaptureEvent> + '_ {
+        self.preflights.iter()
+    }
+
+    /// Changes whenever a failed exchange or an observed preflight arrives.
+    pub fn cors_version(&self) -> u64 {
+        self.cors_version
+    }
+
+    fn track_cors(&mut self, event: &CaptureEvent) {
+        let key = || (event.session_id.clone(), event.connection_id.clone());
+        match &event.body {
+            EventBody::Page { .. } => {
+                self.page_events
+                    .insert(event.session_id.clone(), event.clone());
+            }
+            EventBody::HttpRequest { .. } => {
+                let mut request = event.clone();
+                if let EventBody::HttpRequest { body, .. } = &mut request.body {
+                    *body = None;
+                }
+                if self.open_requests.insert(key(), request).is_none() {
+                    self.open_request_order.push_back(key());
+                }
+                while self.open_request_order.len() > CORS_OPEN_REQUESTS {
+                    if let Some(oldest) = self.open_request_order.pop_front() {
+                        self.open_requests.remove(&oldest);
+                    }
+                }
+            }
+            EventBody::HttpResponse { .. } => {
+                self.open_requests.remove(&key());
+            }
+            EventBody::HttpFailure { .. } => {
+                let Some(request) = self.open_requests.remove(&key()) else {
+                    return;
+                };
+                let mut events = Vec::with_capacity(3);
+                if let Some(page) = self.page_events.get(&event.session_id) {
+                    events.push(page.clone());
+                }
+                events.push(request.clone());
+                events.push(event.clone());
+                self.cors_cases.push_back(CorsCase {
+                    events,
+                    request,
+                    failed_micros: event.time_micros,
+                });
+                if self.cors_cases.len() > CORS_CASES {
+                    self.cors_cases.pop_front();
+                }
+                self.cors_version += 1;
+            }
+            EventBody::CorsPreflight { .. } => {
+                self.preflights.push_back(event.clone());
+                if self.preflights.len() > CORS_PREFLIGHTS {
+                    self.preflights.pop_front();
+                }
+                self.cors_version += 1;
+            }
+            _ => {}
+        }
     }
 
     /// True when `event` is a `page` event for a URL already captured under another session
@@ -230,7 +332,12 @@ impl Store {
     /// Forgets everything, keeping the caps and decode-as choices.
     pub fn clear(&mut self) {
         let config = self.session.config().clone();
+        let page_events = std::mem::take(&mut self.page_events);
+        let cors_version = self.cors_version + 1;
         *self = Self::with_config(config);
+        // Pages stay connected: keep their origins for later CORS diagnoses.
+        self.page_events = page_events;
+        self.cors_version = cors_version;
     }
 
     /// Observes new and changed calls. After decode-as renumbered the calls, the statistics
@@ -299,8 +406,10 @@ impl Default for Store {
     }
 }
 
-/// Reads a HAR file into capture events.
-pub fn import_har(text: &str) -> Result<Vec<CaptureEvent>, String> {
-    let _ = text;
-    Err("HAR import is not available in this build yet".to_owned())
+/// Reads a HAR file into capture events (entries the core cannot represent are noted by
+/// the importer and skipped; the count is returned with the events).
+pub fn import_har(text: &str) -> Result<(Vec<CaptureEvent>, usize), String> {
+    inspector_core::har::import_har(text)
+        .map(|imported| (imported.events, imported.notes.len()))
+        .map_err(|error| error.to_string())
 }

@@ -53,29 +53,37 @@ pub struct UseExtensionPortReturn {
 /// The callback handed to the port script, and the function that unsubscribes it.
 type Subscription = (Closure<dyn FnMut(JsValue)>, Option<Function>);
 
+// Read in two steps: serde cannot hand a `RawValue` through an internally tagged enum (it
+// buffers the content first), and the events must stay raw so one bad event does not cost
+// the batch.
 #[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum PanelMessage {
-    Events {
-        events: Box<RawValue>,
-    },
-    Navigated {
-        url: String,
-    },
-    ExtensionStatus {
-        #[serde(default)]
-        connected: bool,
-        #[serde(default)]
-        tab_id: Option<u64>,
-        #[serde(default)]
-        dropped_total: u64,
-        #[serde(default)]
-        reconnects: u64,
-        #[serde(default)]
-        error: Option<String>,
-    },
-    #[serde(other)]
-    Other,
+struct MessageType {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct EventsMessage {
+    events: Box<RawValue>,
+}
+
+#[derive(Deserialize)]
+struct NavigatedMessage {
+    url: String,
+}
+
+#[derive(Deserialize)]
+struct StatusMessage {
+    #[serde(default)]
+    connected: bool,
+    #[serde(default)]
+    tab_id: Option<u64>,
+    #[serde(default)]
+    dropped_total: u64,
+    #[serde(default)]
+    reconnects: u64,
+    #[serde(default)]
+    error: Option<String>,
 }
 
 /// Subscribes to the extension port when this page is the extension panel (`None`
@@ -96,29 +104,41 @@ pub fn use_extension_port(
             ));
             return;
         };
-        match serde_json::from_str::<PanelMessage>(&text) {
-            Ok(PanelMessage::Events { events }) => match parse_event_array(events.get()) {
-                Ok(batch) => on_batch(batch),
-                Err(message) => on_batch(rejected_message(message)),
-            },
-            Ok(PanelMessage::Navigated { url }) => on_navigated(url),
-            Ok(PanelMessage::ExtensionStatus {
-                connected,
-                tab_id,
-                dropped_total,
-                reconnects,
-                error,
-            }) => set_status.set(ExtensionStatus {
-                connected,
-                tab_id,
-                dropped_total,
-                reconnects,
-                error,
-            }),
-            Ok(PanelMessage::Other) => {}
-            Err(error) => on_batch(rejected_message(format!(
-                "unreadable extension message: {error}"
-            ))),
+        let kind = match serde_json::from_str::<MessageType>(&text) {
+            Ok(message) => message.kind,
+            Err(error) => {
+                on_batch(rejected_message(format!(
+                    "unreadable extension message: {error}"
+                )));
+                return;
+            }
+        };
+        let result =
+            match kind.as_str() {
+                "events" => serde_json::from_str::<EventsMessage>(&text).map(|message| {
+                    match parse_event_array(message.events.get()) {
+                        Ok(batch) => on_batch(batch),
+                        Err(problem) => on_batch(rejected_message(problem)),
+                    }
+                }),
+                "navigated" => serde_json::from_str::<NavigatedMessage>(&text)
+                    .map(|message| on_navigated(message.url)),
+                "extension_status" => serde_json::from_str::<StatusMessage>(&text).map(|message| {
+                    set_status.set(ExtensionStatus {
+                        connected: message.connected,
+                        tab_id: message.tab_id,
+                        dropped_total: message.dropped_total,
+                        reconnects: message.reconnects,
+                        error: message.error,
+                    })
+                }),
+                // A newer port script may say more; nothing here needs it.
+                _ => Ok(()),
+            };
+        if let Err(error) = result {
+            on_batch(rejected_message(format!(
+                "unreadable extension {kind} message: {error}"
+            )));
         }
     });
     let unsubscribe = subscribe

@@ -1,5 +1,6 @@
 use inspector_core::event::{CaptureEvent, parse_event_line};
 use inspector_core::export::session::{import_session, looks_like_session};
+use inspector_core::har::looks_like_har;
 use leptos::html;
 use leptos::prelude::*;
 
@@ -235,5 +236,8 @@ fn parse_document(text: &str) -> Result<Vec<CaptureEvent>, String> {
             .map(|session| session.events)
             .map_err(|error| error.to_string());
     }
-    crate::store::import_har(text)
+    if looks_like_har(text) {
+        return crate::store::import_har(text).map(|(events, _notes)| events);
+    }
+    Err("not a capture: a JSON document that is neither a HAR file (no \"log\" with \"entries\") nor a Framescope session file".to_owned())
 }

@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod cors_panel;
+pub mod decode_as;
 pub mod detail;
 pub mod frame_list;
 pub mod import;

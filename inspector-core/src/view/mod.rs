@@ -6,7 +6,6 @@
 //! here knows about a DOM or a terminal: the Leptos app and the CLI show the results as they
 //! are, so both agree on what a latency or a size looks like and on how rows are ordered.
 
-pub mod cors;
 pub mod format;
 pub mod hex;
 pub mod json;
