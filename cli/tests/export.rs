@@ -614,3 +614,59 @@ fn bad_input_gives_one_line_errors() {
             .contains("--endpoint only applies to --format otlp")
     );
 }
+
+/// `framescope analyze --json` of a file, without what names the file and the ids a HAR
+/// import assigns itself (connection ids).
+fn analysis_of(path: &Path) -> serde_json::Value {
+    let text = stdout_of(&framescope(&["analyze", path.to_str().unwrap(), "--json"]));
+    let mut analysis: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let members = analysis.as_object_mut().unwrap();
+    members.remove("file");
+    members.remove("format");
+    members.remove("notes");
+    members.remove("events");
+    for call in members["calls"].as_array_mut().unwrap() {
+        call.as_object_mut().unwrap().remove("connection_id");
+    }
+    analysis
+}
+
+#[test]
+fn har_and_session_exports_analyse_like_the_capture() {
+    // HAR has no standard place for EventSource messages or extension-observed preflights.
+    let events: Vec<CaptureEvent> = capture_with_secrets()
+        .into_iter()
+        .filter(|event| !matches!(event.connection_id.as_str(), "sse-1" | "preflight-1"))
+        .collect();
+    let capture = scratch("analyse-like.ndjson");
+    let text: String = events
+        .iter()
+        .map(|event| serde_json::to_string(event).unwrap() + "\n")
+        .collect();
+    std::fs::write(&capture, text).unwrap();
+    let original = analysis_of(&capture);
+    assert!(original["calls"].as_array().unwrap().len() >= 5);
+    for (format, file) in [
+        ("har", "analyse-like.har"),
+        ("session", "analyse-like.framescope.json"),
+    ] {
+        let exported = scratch(file);
+        for redaction in [&["--no-redact"][..], &[][..]] {
+            let mut args = vec![
+                "export",
+                capture.to_str().unwrap(),
+                "--format",
+                format,
+                "-o",
+                exported.to_str().unwrap(),
+            ];
+            args.extend_from_slice(redaction);
+            stdout_of(&framescope(&args));
+            assert_eq!(
+                analysis_of(&exported),
+                original,
+                "--format {format} {redaction:?}"
+            );
+        }
+    }
+}
