@@ -63,8 +63,8 @@ export function manifestFor(browser, version) {
     name: 'Framescope',
     version,
     description:
-      'See what a web app says over the wire: fetch, XHR, WebSocket, EventSource and ' +
-      'shared-memory RPC, decoded, timed and CORS-checked in a DevTools panel.',
+      'See what a web app says over the wire: fetch, WebSocket, SSE and shared-memory RPC, ' +
+      'decoded, timed and CORS-checked.',
     icons: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png', 48: 'icons/icon-48.png', 128: 'icons/icon-128.png' },
     devtools_page: 'devtools.html',
     permissions: ['storage', 'webRequest'],

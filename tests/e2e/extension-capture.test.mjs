@@ -48,7 +48,7 @@ function testPage(apiOrigin) {
   }
   window.socket = new WebSocket('ws://' + location.host + '/ws');
   window.socketReplies = [];
-  socket.onmessage = (event) => socketReplies.push(JSON.parse(event.data).method);
+  socket.onmessage = (event) => socketReplies.push(JSON.parse(event.data).result.method);
   socket.onopen = () => socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'load.ws', id: 2 }));
   rpc(API + '/cors-refused', 'load.refused', 3, { 'x-rpc-method': 'Load.Refused' }).then((r) => { loadResults.refused = r; });
   rpc(API + '/cors-ok', 'load.crossOk', 4, { 'x-rpc-method': 'Load.CrossOk' }).then((r) => { loadResults.crossOk = r; });
@@ -121,7 +121,7 @@ async function panelRowsText(panel) {
 test('the panel shows every call of the page from its first request, and the observed preflight verdict', async () => {
   const { context, extensionId } = browser;
   const page = await context.newPage();
-  await page.goto(`${origins.pageOrigin}/app`);
+  await page.goto(`${origins.pageOrigin}/app?test=load`);
   await page.waitForFunction(() => loadResults.first && loadResults.refused && loadResults.crossOk && socketReplies.length === 1);
   const tabId = await tabIdOf(context, extensionId, page);
 
@@ -180,7 +180,7 @@ test('the panel shows every call of the page from its first request, and the obs
 test('messages forged by page script never reach the extension', async () => {
   const { context, extensionId } = browser;
   const page = await context.newPage();
-  await page.goto(`${origins.pageOrigin}/app`);
+  await page.goto(`${origins.pageOrigin}/app?test=forge`);
   await page.waitForFunction(() => loadResults.first !== undefined);
   const tabId = await tabIdOf(context, extensionId, page);
 
@@ -204,7 +204,7 @@ test('messages forged by page script never reach the extension', async () => {
 test('a service-worker restart loses nothing that was acknowledged', async () => {
   const { context, extensionId } = browser;
   const page = await context.newPage();
-  await page.goto(`${origins.pageOrigin}/app`);
+  await page.goto(`${origins.pageOrigin}/app?test=restart`);
   await page.waitForFunction(() => loadResults.crossOk !== undefined && socketReplies.length === 1);
   const tabId = await tabIdOf(context, extensionId, page);
   const { panel } = await openPanel(context, extensionId, tabId);

@@ -133,7 +133,8 @@ function jsonRpcAnswer(body) {
   }
 }
 
-// A WebSocket echo (RFC 6455, text and binary, no extensions): enough for a real socket.
+// A WebSocket server (RFC 6455, no extensions): text messages are answered as JSON-RPC,
+// binary ones echoed. Enough for a real socket.
 function acceptWebSocket(request, socket) {
   const key = request.headers['sec-websocket-key'];
   const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
@@ -170,7 +171,8 @@ function acceptWebSocket(request, socket) {
         return;
       }
       if (opcode === 0x9) socket.write(frame(0xa, payload));
-      else if (opcode === 0x1 || opcode === 0x2) socket.write(frame(opcode, payload));
+      else if (opcode === 0x1) socket.write(frame(0x1, Buffer.from(jsonRpcAnswer(payload.toString('utf8')))));
+      else if (opcode === 0x2) socket.write(frame(0x2, payload));
     }
   });
   socket.on('error', () => {});
@@ -186,7 +188,7 @@ function frame(opcode, payload) {
 
 /**
  * Two loopback origins. `page` serves the HTML given per path (`pages`), JSON-RPC at
- * `/rpc` and a WebSocket echo at `/ws`. `api` is another origin: `/cors-ok` sends correct
+ * `/rpc` and over a WebSocket at `/ws`. `api` is another origin: `/cors-ok` sends correct
  * CORS headers; `/cors-refused` answers the preflight 200 without any Access-Control
  * header, the way Go's net/rpc handler does. Every request to `api` is recorded.
  */
