@@ -46,6 +46,9 @@ use crate::event::{
 };
 use crate::model::{Call, CallKind, Frame, Outcome, Protocol, Transport};
 
+// Shared-memory channels (crate::shm) enter the session here.
+mod shm_ingest;
+
 /// Settings of a session. Serializable so that a saved session re-imports with the same
 /// caps and decode-as choices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,12 +247,30 @@ impl Arena {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UnitKind {
     HttpRequest,
-    HttpResponse { status: u16 },
-    HttpChunk { end_of_body: bool },
-    HttpFailure { failure: HttpFailureKind },
-    WsMessage { direction: Direction, binary: bool },
-    WsClose { code: u16 },
-    SseMessage { event_type_len: u32 },
+    HttpResponse {
+        status: u16,
+    },
+    HttpChunk {
+        end_of_body: bool,
+    },
+    HttpFailure {
+        failure: HttpFailureKind,
+    },
+    WsMessage {
+        direction: Direction,
+        binary: bool,
+    },
+    WsClose {
+        code: u16,
+    },
+    SseMessage {
+        event_type_len: u32,
+    },
+    ShmMessage {
+        direction: Direction,
+        binary: bool,
+        role: crate::event::ShmRole,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -397,6 +418,7 @@ pub struct Session {
     generation: u64,
     timeouts_checked_at: Option<u64>,
     finished_at: Option<u64>,
+    shm: crate::shm::ShmTracker,
 }
 
 impl Default for Session {
@@ -430,6 +452,7 @@ impl Session {
             generation: 0,
             timeouts_checked_at: None,
             finished_at: None,
+            shm: crate::shm::ShmTracker::new(),
         }
     }
 
@@ -1008,6 +1031,10 @@ impl Session {
                     }
                     return None;
                 }
+                EventBody::ShmChannel { .. }
+                | EventBody::ShmMessage { .. }
+                | EventBody::ShmState { .. }
+                | EventBody::ShmActivity { .. } => return self.shm_record(event),
                 EventBody::Unknown => {
                     self.unknown_events += 1;
                     return None;
@@ -1062,7 +1089,9 @@ impl Session {
         if unit.bad_base64 {
             let (direction, request_side) = match unit.kind {
                 UnitKind::HttpRequest => (Direction::Sent, true),
-                UnitKind::WsMessage { direction, .. } => (direction, false),
+                UnitKind::WsMessage { direction, .. } | UnitKind::ShmMessage { direction, .. } => {
+                    (direction, false)
+                }
                 _ => (Direction::Received, false),
             };
             let _ = request_side;
@@ -1098,6 +1127,11 @@ impl Session {
                 self.correlator.close_all(unit.connection_serial, &end);
             }
             UnitKind::SseMessage { event_type_len } => self.sse_message(unit, event_type_len),
+            UnitKind::ShmMessage {
+                direction,
+                binary,
+                role,
+            } => self.shm_message(unit, direction, binary, role, choice),
         }
     }
 
@@ -1149,10 +1183,7 @@ impl Session {
             ProtocolChoice::Raw => Protocol::Http,
             ProtocolChoice::Auto if grpc_content => Protocol::GrpcWeb,
             ProtocolChoice::Auto => {
-                let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
-                if matches!(first, Some(b'{' | b'['))
-                    && jsonrpc::parse_payload(bytes).looks_like_jsonrpc()
-                {
+                if is_jsonrpc(bytes, unit.truncated) {
                     Protocol::JsonRpc2
                 } else {
                     Protocol::Http
@@ -1297,10 +1328,7 @@ impl Session {
             Some(protocol) => protocol,
             None => {
                 // The request was not seen: decide from the response.
-                let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
-                if matches!(first, Some(b'{' | b'['))
-                    && jsonrpc::parse_payload(bytes).looks_like_jsonrpc()
-                {
+                if is_jsonrpc(bytes, unit.truncated) {
                     Protocol::JsonRpc2
                 } else {
                     Protocol::Http
@@ -1320,9 +1348,33 @@ impl Session {
         match protocol {
             Protocol::JsonRpc2 | Protocol::JsonRpc1 => {
                 let empty = bytes.iter().all(u8::is_ascii_whitespace);
-                if empty {
-                    response_frame =
-                        self.push_raw_frame(unit, Direction::Received, Protocol::JsonRpc2, None);
+                let json = matches!(
+                    bytes.iter().find(|byte| !byte.is_ascii_whitespace()),
+                    Some(b'{' | b'[')
+                );
+                if empty || (status_error.is_some() && !json) {
+                    // No body, or an HTTP error page: the status says it all.
+                    let info = &connection.info;
+                    let summary = if empty {
+                        format!("{status} {status_text} (no body)")
+                    } else {
+                        format!("{status} {status_text}")
+                    };
+                    response_frame = Some(self.frames.push(
+                        info,
+                        NewFrame {
+                            direction: Direction::Received,
+                            time_micros: unit.time_micros,
+                            protocol: Protocol::Http,
+                            size_bytes: unit.original_size_bytes,
+                            summary,
+                            malformed: None,
+                            payload: unit.payload.clone(),
+                            unit_seq: unit.seq,
+                            decoding: FrameDecoding::Raw,
+                            truncated: unit.truncated,
+                        },
+                    ));
                 } else {
                     response_frame = self.jsonrpc_unit(unit, Direction::Received, false);
                 }
@@ -1677,11 +1729,7 @@ impl Session {
                         Mode::Binary,
                         Some(BinaryLayout::cafe().with_byte_order(ByteOrder::LittleEndian)),
                     )
-                } else if matches!(
-                    bytes.iter().find(|byte| !byte.is_ascii_whitespace()),
-                    Some(b'{' | b'[')
-                ) && jsonrpc::parse_payload(bytes).looks_like_jsonrpc()
-                {
+                } else if is_jsonrpc(bytes, unit.truncated) {
                     (Mode::JsonRpc, None)
                 } else {
                     // Not recognised (yet): shown raw, detection tries again next message.
@@ -1789,7 +1837,7 @@ impl Session {
         let info = &connection.info;
         let bytes = self.arena.get(&unit.payload);
         let payload = jsonrpc::parse_payload(bytes);
-        let (protocol, summary, malformed) = summarize_jsonrpc(&payload, unit);
+        let (protocol, summary, malformed) = summarize_jsonrpc(&payload, bytes, unit);
         let frame_id = self.frames.push(
             info,
             NewFrame {
@@ -1807,6 +1855,67 @@ impl Session {
         );
         let transport = info.transport.unwrap_or(Transport::Http);
         match &payload {
+            JsonRpcPayload::ParseError(failure) if unit.truncated && failure.unexpected_end => {
+                // Cut off by the capture, not invalid on the wire: keep what can be read.
+                let found = jsonrpc::scan_truncated(bytes).unwrap_or_default();
+                let id = found.id.as_deref();
+                let start = CallStart {
+                    session_id: &info.session_id,
+                    connection_id: &info.connection_id,
+                    connection_serial: unit.connection_serial,
+                    transport,
+                    protocol,
+                    method: found.method.as_deref().unwrap_or(""),
+                    request_id: id,
+                    pending_id: None,
+                    direction,
+                    kind: CallKind::Call,
+                    outcome: Outcome::Pending,
+                    error_code: None,
+                    error_message: None,
+                    time_micros: unit.time_micros,
+                    frame_id,
+                    part: 0,
+                    size_bytes: unit.original_size_bytes,
+                };
+                let id_key = IdKey::from_json(id.unwrap_or("null"));
+                if found.method.is_some() || (request_side && !found.has_result && !found.has_error)
+                {
+                    self.correlator.open(CallStart {
+                        pending_id: Some(id_key),
+                        ..start
+                    });
+                } else {
+                    let (outcome, error_message) = if found.has_error {
+                        (
+                            Outcome::Error,
+                            Some("error response (truncated by the capture)".to_owned()),
+                        )
+                    } else {
+                        (Outcome::Ok, None)
+                    };
+                    let key = PendingKey {
+                        connection_serial: unit.connection_serial,
+                        sent_by_page: direction == Direction::Received,
+                        id: id_key,
+                    };
+                    let end = CallEnd {
+                        time_micros: unit.time_micros,
+                        frame_id: Some(frame_id),
+                        part: 0,
+                        size_bytes: unit.original_size_bytes,
+                        outcome,
+                        error_code: None,
+                        error_message: error_message.clone(),
+                    };
+                    if !self.correlator.close(&key, end) {
+                        self.correlator.orphan(CallStart {
+                            error_message,
+                            ..start
+                        });
+                    }
+                }
+            }
             JsonRpcPayload::ParseError(failure) => {
                 if request_side {
                     let message = truncation_note(unit, failure.to_string());
@@ -2470,9 +2579,34 @@ fn correlate_message(
 
 fn summarize_jsonrpc(
     payload: &JsonRpcPayload<'_>,
+    bytes: &[u8],
     unit: &Unit,
 ) -> (Protocol, String, Option<String>) {
     match payload {
+        JsonRpcPayload::ParseError(failure) if unit.truncated && failure.unexpected_end => {
+            let found = jsonrpc::scan_truncated(bytes).unwrap_or_default();
+            let kept = unit.payload.end - unit.payload.start;
+            let what = match (&found.method, &found.id) {
+                (Some(method), Some(id)) => format!("{method} #{id}"),
+                (Some(method), None) => method.clone(),
+                (None, Some(id)) if found.has_error => format!("#{id} error"),
+                (None, Some(id)) => format!("#{id} result"),
+                (None, None) => "JSON".to_owned(),
+            };
+            let protocol = if found.has_version {
+                Protocol::JsonRpc2
+            } else {
+                Protocol::JsonRpc1
+            };
+            (
+                protocol,
+                format!(
+                    "{what} (truncated by the capture: {kept} of {} bytes)",
+                    unit.original_size_bytes
+                ),
+                None,
+            )
+        }
         JsonRpcPayload::ParseError(failure) => (
             Protocol::JsonRpc2,
             format!("invalid JSON ({} bytes)", unit.original_size_bytes),
@@ -2554,6 +2688,22 @@ fn raw_summary(bytes: &[u8], size_bytes: u64) -> String {
             summary
         }
         _ => format!("{size_bytes} bytes binary"),
+    }
+}
+
+/// True when the bytes are JSON-RPC, or (for a payload the capture truncated) start like it.
+fn is_jsonrpc(bytes: &[u8], truncated: bool) -> bool {
+    if !matches!(
+        bytes.iter().find(|byte| !byte.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    ) {
+        return false;
+    }
+    match jsonrpc::parse_payload(bytes) {
+        JsonRpcPayload::ParseError(failure) if truncated && failure.unexpected_end => {
+            jsonrpc::scan_truncated(bytes).is_some_and(|found| found.looks_like_jsonrpc())
+        }
+        payload => payload.looks_like_jsonrpc(),
     }
 }
 

@@ -517,3 +517,30 @@ fn unfinished_value_is_returned_at_finish() {
     assert_eq!(error.skipped, b"{\"id\":");
     assert_eq!(error.stream_offset, 20);
 }
+
+#[test]
+fn truncated_objects_keep_their_complete_top_level_members() {
+    use inspector_core::decode::jsonrpc::scan_truncated;
+    let found =
+        scan_truncated(br#"{"jsonrpc":"2.0","method":"Upload","params":{"id":99,"data":"aaaa"#)
+            .unwrap();
+    assert_eq!(found.method.as_deref(), Some("Upload"));
+    assert_eq!(found.id, None, "the id inside params is not the message id");
+    assert!(found.looks_like_jsonrpc());
+    let found = scan_truncated(br#"{"id":"a\"b","result":{"rows":[1,2"#).unwrap();
+    assert_eq!(found.id.as_deref(), Some(r#""a\"b""#));
+    assert!(found.has_result && !found.has_error);
+    let found = scan_truncated(br#"{"id":12345678901234567890,"error":{"code":-1,"mess"#).unwrap();
+    assert_eq!(found.id.as_deref(), Some("12345678901234567890"));
+    assert!(found.has_error);
+    // An id cut in the middle is not guessed.
+    assert_eq!(
+        scan_truncated(br#"{"method":"a","id":12"#).unwrap().id,
+        None
+    );
+    assert_eq!(scan_truncated(b"[1,2"), None);
+    for end in 0..60 {
+        let text = br#"{"jsonrpc":"2.0","method":"M\u00e9","params":[{"x":"}"}],"id":7}"#;
+        let _ = scan_truncated(&text[..end.min(text.len())]);
+    }
+}

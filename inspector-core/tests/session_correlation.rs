@@ -264,14 +264,34 @@ fn http_error_status_and_failures() {
     );
     assert_eq!(calls[3].protocol, Protocol::Http);
     assert_eq!(calls[3].transport, Transport::Http);
-    // The 500 body is not JSON: the frame is malformed and visible, with its bytes.
-    let malformed: Vec<_> = session.malformed().collect();
+    // The 500 body is an error page, not JSON-RPC: a plain HTTP frame with its bytes, not
+    // a parse error.
+    assert_eq!(session.malformed().count(), 0);
+    let page = session.frame_at(1).unwrap();
+    assert_eq!(page.summary, "500 Internal Server Error");
+    assert_eq!(page.protocol, Protocol::Http);
+    assert_eq!(
+        session.frame_payload(page.frame_id).unwrap(),
+        b"upstream exploded"
+    );
+    // A 200 whose body is not JSON is a parse error, flagged with the spec's code.
+    let broken = run(&[
+        http_request(
+            "z",
+            1,
+            "https://api.test/rpc",
+            r#"{"jsonrpc":"2.0","method":"Z","id":1}"#,
+        ),
+        http_response("z", 2, 200, "{not json"),
+    ]);
+    let malformed: Vec<_> = broken.malformed().collect();
     assert_eq!(malformed.len(), 1);
     assert!(malformed[0].malformed.as_ref().unwrap().contains("-32700"));
     assert_eq!(
-        session.frame_payload(malformed[0].frame_id).unwrap(),
-        b"upstream exploded"
+        broken.frame_payload(malformed[0].frame_id).unwrap(),
+        b"{not json"
     );
+    assert_eq!(broken.call_at(0).unwrap().outcome, Outcome::Error);
 }
 
 #[test]
@@ -920,4 +940,38 @@ fn streamed_ndjson_responses_split_across_chunks() {
         session.frame_payload(frames[3].frame_id).unwrap(),
         br#"{"jsonrpc":"2.0","result":2,"id":2}"#
     );
+}
+
+#[test]
+fn bodies_truncated_by_the_capture_still_make_calls() {
+    let mut request = http_request("t", 0, "https://api.test/rpc", "");
+    if let EventBody::HttpRequest { body, .. } = &mut request.body {
+        *body = Some(Payload {
+            data: r#"{"jsonrpc":"2.0","method":"Upload","id":41,"params":["aaaa"#.to_owned(),
+            size_bytes: 2_000_000,
+            truncated: true,
+            ..Payload::default()
+        });
+    }
+    let mut response = http_response("t", 900, 200, "");
+    if let EventBody::HttpResponse { body, .. } = &mut response.body {
+        *body = Some(Payload {
+            data: r#"{"jsonrpc":"2.0","id":41,"result":{"stored":[1,2,"#.to_owned(),
+            size_bytes: 70_000,
+            truncated: true,
+            ..Payload::default()
+        });
+    }
+    let session = run(&[request, response]);
+    assert_eq!(
+        briefs(&session),
+        vec![b("Upload", Some("41"), C, Outcome::Ok, None, Some(900))]
+    );
+    let frames: Vec<_> = session.frames().collect();
+    assert_eq!(
+        frames[0].summary,
+        "Upload #41 (truncated by the capture: 58 of 2000000 bytes)"
+    );
+    assert_eq!(frames[0].size_bytes, 2_000_000);
+    assert!(frames.iter().all(|frame| frame.malformed.is_none()));
 }

@@ -512,6 +512,131 @@ impl<'de> Deserialize<'de> for Members<'de> {
     }
 }
 
+/// What can still be read from the start of a JSON-RPC object whose end was cut off (a body
+/// truncated by the capture): top-level members seen completely before the cut.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TruncatedMessage {
+    /// `method`, if its string was complete.
+    pub method: Option<String>,
+    /// `id` as JSON text, if complete.
+    pub id: Option<String>,
+    /// A top-level `jsonrpc` member was seen.
+    pub has_version: bool,
+    /// A top-level `result` member started.
+    pub has_result: bool,
+    /// A top-level `error` member started.
+    pub has_error: bool,
+}
+
+impl TruncatedMessage {
+    /// True when the prefix has the shape of JSON-RPC.
+    pub fn looks_like_jsonrpc(&self) -> bool {
+        self.has_version
+            || self.method.is_some()
+            || (self.id.is_some() && (self.has_result || self.has_error))
+    }
+}
+
+/// Reads the top-level members of a cut-off JSON object (see [`TruncatedMessage`]). Returns
+/// `None` when the bytes do not start with `{`.
+pub fn scan_truncated(bytes: &[u8]) -> Option<TruncatedMessage> {
+    let start = bytes.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    if bytes[start] != b'{' {
+        return None;
+    }
+    let mut found = TruncatedMessage::default();
+    let mut index = start + 1;
+    let mut depth = 1usize;
+    // At depth 1 the scanner alternates: key, colon, value, comma.
+    let mut expecting_key = true;
+    let mut current_key: Option<&[u8]> = None;
+    while index < bytes.len() && depth > 0 {
+        let byte = bytes[index];
+        match byte {
+            b'"' => {
+                let Some(end) = string_end(bytes, index) else {
+                    break;
+                };
+                let text = &bytes[index + 1..end];
+                if depth == 1 && expecting_key {
+                    current_key = Some(text);
+                    expecting_key = false;
+                } else if depth == 1
+                    && let Some(key) = current_key.take()
+                {
+                    let value = std::str::from_utf8(&bytes[index..=end]).unwrap_or_default();
+                    match key {
+                        b"method" => {
+                            found.method = serde_json::from_str::<String>(value).ok();
+                        }
+                        b"id" => found.id = Some(value.to_owned()),
+                        b"jsonrpc" => found.has_version = true,
+                        b"error" => found.has_error = true,
+                        b"result" => found.has_result = true,
+                        _ => {}
+                    }
+                }
+                index = end + 1;
+                continue;
+            }
+            b'{' | b'[' => {
+                if depth == 1
+                    && let Some(key) = current_key.take()
+                {
+                    match key {
+                        b"error" => found.has_error = true,
+                        b"result" => found.has_result = true,
+                        _ => {}
+                    }
+                }
+                depth += 1;
+            }
+            b'}' | b']' => depth -= 1,
+            b',' if depth == 1 => {
+                expecting_key = true;
+                current_key = None;
+            }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' if depth == 1 => {
+                let Some(end) = bytes[index..]
+                    .iter()
+                    .position(|byte| matches!(byte, b',' | b'}' | b' ' | b'\n' | b'\r' | b'\t'))
+                    .map(|offset| index + offset)
+                else {
+                    break;
+                };
+                if let Some(key) = current_key.take() {
+                    let value = std::str::from_utf8(&bytes[index..end]).unwrap_or_default();
+                    match key {
+                        b"id" => found.id = Some(value.to_owned()),
+                        b"result" => found.has_result = true,
+                        b"error" if value != "null" => found.has_error = true,
+                        b"jsonrpc" => found.has_version = true,
+                        _ => {}
+                    }
+                }
+                index = end;
+                continue;
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    Some(found)
+}
+
+/// Index of the closing quote of the string starting at `start`, if it is complete.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut index = start + 1;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\\' => index += 2,
+            b'"' => return Some(index),
+            _ => index += 1,
+        }
+    }
+    None
+}
+
 /// Error of the stream decoder: bytes between JSON values that are not JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} bytes that are not a JSON object or array at stream offset {stream_offset}", skipped.len())]
