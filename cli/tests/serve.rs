@@ -37,7 +37,9 @@ fn start(dist: &Path) -> Server {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let port = line
         .trim()
         .rsplit(':')
@@ -51,8 +53,14 @@ fn start(dist: &Path) -> Server {
 
 fn get(port: u16, path: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
@@ -63,15 +71,25 @@ fn serves_the_dashboard_cross_origin_isolated() {
     let server = start(&temp_dist("ok"));
     let response = get(server.port, "/").to_ascii_lowercase();
     assert!(response.starts_with("http/1.1 200"), "{response}");
-    assert!(response.contains("cross-origin-opener-policy: same-origin"), "{response}");
-    assert!(response.contains("cross-origin-embedder-policy: require-corp"), "{response}");
+    assert!(
+        response.contains("cross-origin-opener-policy: same-origin"),
+        "{response}"
+    );
+    assert!(
+        response.contains("cross-origin-embedder-policy: require-corp"),
+        "{response}"
+    );
 }
 
 #[test]
 fn missing_dashboard_is_a_one_line_error_naming_the_build_command() {
     let empty = std::env::temp_dir().join(format!("framescope-serve-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
-    let output = Command::new(BIN).args(["serve", "--port", "0", "--dist"]).arg(&empty).output().unwrap();
+    let output = Command::new(BIN)
+        .args(["serve", "--port", "0", "--dist"])
+        .arg(&empty)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
