@@ -23,7 +23,6 @@ pub mod error;
 pub mod fix;
 pub mod flow;
 pub mod lna;
-pub mod observed;
 pub mod preflight;
 pub mod request;
 pub mod url;
