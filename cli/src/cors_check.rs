@@ -48,6 +48,9 @@ pub struct CorsCheckArgs {
     /// Give up on a request after this many seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout_secs: u64,
+    /// Also trust the CA certificates in this PEM file for https URLs (e.g. a development CA).
+    #[arg(long, value_name = "PEM")]
+    pub cacert: Option<PathBuf>,
 }
 
 /// Arguments of `framescope cors-explain`.
@@ -157,8 +160,11 @@ pub fn run_check(args: CorsCheckArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let timeout = Duration::from_secs(args.timeout_secs.max(1));
-    let (flow, exchanges) = match runtime.block_on(probe(&request, timeout)) {
+    let prober = Prober {
+        timeout: Duration::from_secs(args.timeout_secs.max(1)),
+        tls: Arc::new(tls_config(args.cacert.as_deref())?),
+    };
+    let (flow, exchanges) = match runtime.block_on(probe(&request, &prober)) {
         Ok(result) => result,
         Err((exchange_url, error)) => {
             eprintln!("framescope: could not check {exchange_url}: {error}");
@@ -241,10 +247,51 @@ fn exit_code(analysis: &CorsAnalysis) -> ExitCode {
     }
 }
 
+/// How probe requests are sent.
+struct Prober {
+    timeout: Duration,
+    tls: Arc<tokio_rustls::rustls::ClientConfig>,
+}
+
+/// TLS with the webpki roots, plus the certificates of `cacert` when given.
+fn tls_config(
+    cacert: Option<&std::path::Path>,
+) -> anyhow::Result<tokio_rustls::rustls::ClientConfig> {
+    use tokio_rustls::rustls::pki_types::CertificateDer;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = cacert {
+        let mut added = 0;
+        for certificate in CertificateDer::pem_file_iter(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+        {
+            let certificate =
+                certificate.with_context(|| format!("{} is not a PEM file", path.display()))?;
+            roots
+                .add(certificate)
+                .with_context(|| format!("{} holds an unusable certificate", path.display()))?;
+            added += 1;
+        }
+        if added == 0 {
+            bail!("{} holds no certificate", path.display());
+        }
+    }
+    Ok(
+        tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .context("cannot set up TLS")?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
 /// Drives the engine with real requests. On a network failure returns the URL and error.
 async fn probe(
     request: &CorsRequest,
-    timeout: Duration,
+    prober: &Prober,
 ) -> Result<(CorsFlow, Vec<Exchange>), (String, ProbeError)> {
     let mut flow = CorsFlow::new(request, AnalyzerOptions::default());
     let mut exchanges = Vec::new();
@@ -254,7 +301,7 @@ async fn probe(
             NextStep::Preflight(outgoing) => ("preflight", outgoing),
             NextStep::Request(outgoing) => ("request", outgoing),
         };
-        let response = match send(&outgoing, timeout).await {
+        let response = match send(&outgoing, prober).await {
             Ok(response) => response,
             Err(error) => return Err((outgoing.url.clone(), error)),
         };
@@ -278,7 +325,7 @@ async fn probe(
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-async fn connect(url: &ParsedUrl, seconds: u64) -> Result<Box<dyn Stream>, ProbeError> {
+async fn connect(url: &ParsedUrl, prober: &Prober) -> Result<Box<dyn Stream>, ProbeError> {
     let host = url
         .host
         .trim_start_matches('[')
@@ -314,19 +361,6 @@ async fn connect(url: &ParsedUrl, seconds: u64) -> Result<Box<dyn Stream>, Probe
     if url.scheme != "https" {
         return Ok(Box::new(tcp));
     }
-    let _ = seconds;
-    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|error| ProbeError::Tls {
-        host: host.clone(),
-        source: std::io::Error::other(error),
-    })?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
     let server_name =
         tokio_rustls::rustls::pki_types::ServerName::try_from(host.clone()).map_err(|error| {
             ProbeError::Tls {
@@ -334,30 +368,27 @@ async fn connect(url: &ParsedUrl, seconds: u64) -> Result<Box<dyn Stream>, Probe
                 source: std::io::Error::other(error),
             }
         })?;
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+    let tls = tokio_rustls::TlsConnector::from(Arc::clone(&prober.tls))
         .connect(server_name, tcp)
         .await
         .map_err(|source| ProbeError::Tls { host, source })?;
     Ok(Box::new(tls))
 }
 
-async fn send(
-    outgoing: &OutgoingRequest,
-    timeout: Duration,
-) -> Result<ObservedResponse, ProbeError> {
-    let seconds = timeout.as_secs();
-    tokio::time::timeout(timeout, send_inner(outgoing, seconds))
+async fn send(outgoing: &OutgoingRequest, prober: &Prober) -> Result<ObservedResponse, ProbeError> {
+    let seconds = prober.timeout.as_secs();
+    tokio::time::timeout(prober.timeout, send_inner(outgoing, prober))
         .await
         .map_err(|_| ProbeError::Timeout { seconds })?
 }
 
 async fn send_inner(
     outgoing: &OutgoingRequest,
-    seconds: u64,
+    prober: &Prober,
 ) -> Result<ObservedResponse, ProbeError> {
     let url =
         ParsedUrl::parse(&outgoing.url).map_err(|error| ProbeError::Request(error.to_string()))?;
-    let stream = connect(&url, seconds).await?;
+    let stream = connect(&url, prober).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
