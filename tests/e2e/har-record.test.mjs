@@ -1,7 +1,8 @@
 // A HAR recorded fresh from headless Chromium (Playwright `recordHar`) goes through
-// `framescope analyze` and `framescope export`, and the HAR we export is consumed by a
-// third-party HAR reader: Playwright's `routeFromHAR` replays the page and its JSON-RPC
-// answers from our file after the real server is gone.
+// `framescope analyze` and `framescope export`, and the HAR we export is read by other
+// tools: Chrome DevTools' own HAR importer (from the DevTools front end bundled with
+// Chromium) sees the requests and WebSocket frames, and Playwright's `routeFromHAR` replays
+// the page and its JSON-RPC answers from our file after the real server is gone.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -100,6 +101,48 @@ test('a session file of the recording exports the same HAR as the recording', as
   const fromSession = await framescope('export', session, '--format', 'har');
   const fromRecording = await framescope('export', RECORDED, '--format', 'har');
   assert.equal(fromSession.stdout, fromRecording.stdout);
+});
+
+test("Chrome DevTools' own HAR importer reads our export, WebSocket frames included", async () => {
+  const out = path.join(WORK, 'for-devtools.har');
+  await framescope('export', RECORDED, '--format', 'har', '-o', out);
+  const recorded = JSON.parse(readFileSync(RECORDED, 'utf8'));
+  const recordedSocket = recorded.log.entries.find((entry) => entry._resourceType === 'websocket');
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    // The DevTools front end bundled with this Chromium, and its HAR importer module (the
+    // code behind the Network panel's "Import HAR file").
+    await page.goto('devtools://devtools/bundled/devtools_app.html');
+    const requests = await page.evaluate(async (text) => {
+      const HAR = await import('./models/har/har.js');
+      const root = new HAR.HARFormat.HARRoot(JSON.parse(text));
+      return HAR.Importer.Importer.requestsFromHARLog(root.log).map((request) => ({
+        url: request.url(),
+        method: request.requestMethod,
+        status: request.statusCode,
+        type: request.resourceType().name(),
+        frames: request.frames().map((frame) => ({ type: frame.type, time: frame.time, opcode: frame.opCode, text: frame.text })),
+      }));
+    }, readFileSync(out, 'utf8'));
+    assert.equal(requests.length, recorded.log.entries.length);
+    const posts = requests.filter((request) => request.method === 'POST');
+    assert.equal(posts.length, 3);
+    assert.ok(posts.every((request) => request.status === 200));
+    const socket = requests.find((request) => request.type === 'websocket');
+    assert.ok(socket, 'DevTools sees a websocket request');
+    assert.equal(socket.status, 101);
+    assert.equal(socket.frames.length, recordedSocket._webSocketMessages.length);
+    socket.frames.forEach((frame, index) => {
+      const original = recordedSocket._webSocketMessages[index];
+      assert.equal(frame.type, original.type);
+      assert.equal(frame.opcode, original.opcode);
+      assert.ok(Math.abs(frame.time - original.time / 1000) < 1e-5, `${frame.time} s vs ${original.time} ms`);
+      if (frame.opcode === 2) assert.equal(frame.text, original.data);
+    });
+  } finally {
+    await browser.close();
+  }
 });
 
 test('Playwright routeFromHAR replays the page and its answers from our exported HAR', async () => {

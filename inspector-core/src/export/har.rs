@@ -350,7 +350,7 @@ impl Builder {
             } => {
                 let entry = new_entry(
                     event,
-                    "fetch",
+                    if api == "xhr" { "xhr" } else { "fetch" },
                     Request {
                         method: method.clone(),
                         url: url.clone(),
