@@ -134,6 +134,18 @@ pub enum HttpFailureKind {
     Timeout,
 }
 
+/// What a shared-memory message is, according to its channel's layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShmRole {
+    /// A mailbox payload published with the REQUEST command.
+    Request,
+    /// A mailbox payload published with the RESPONSE command.
+    Response,
+    /// A ring frame (its content says whether it is a request or a response).
+    Frame,
+}
+
 /// The payload of a [`CaptureEvent`], tagged by its `type` member.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -315,6 +327,132 @@ pub enum EventBody {
         /// When the response (or the error) arrived, microseconds since the Unix epoch.
         #[serde(default)]
         ended_micros: Option<u64>,
+    },
+    /// A shared-memory buffer was named as a channel (`registerSharedChannel`), or seen for
+    /// the first time without registration (`layout` is `raw`). `connection_id` is the
+    /// buffer's id (`shm-N`), the same in every thread that touches it, unless the
+    /// registration grouped channels of several buffers under one connection so that requests
+    /// on one pair with responses on another. Offsets are in bytes from the
+    /// start of the `SharedArrayBuffer`; see `docs/shared-memory.md`.
+    ShmChannel {
+        /// Channel name given at registration (empty for an unregistered buffer).
+        #[serde(default)]
+        name: String,
+        /// `mailbox`, `ring` or `raw`.
+        layout: String,
+        /// `byteLength` of the buffer.
+        #[serde(default)]
+        byte_length: u64,
+        /// Thread that produced the event: `page` or `worker-N`.
+        #[serde(default)]
+        thread: String,
+        /// Mailbox: the Int32 command word (IDLE=0, REQUEST=1, RESPONSE=2).
+        #[serde(default)]
+        command_offset_bytes: Option<u64>,
+        /// Mailbox: the Int32 payload length word.
+        #[serde(default)]
+        length_offset_bytes: Option<u64>,
+        /// Mailbox: where payload bytes start.
+        #[serde(default)]
+        payload_offset_bytes: Option<u64>,
+        /// Ring: the Int32 head (write position) word.
+        #[serde(default)]
+        head_offset_bytes: Option<u64>,
+        /// Ring: the Int32 tail (read position) word.
+        #[serde(default)]
+        tail_offset_bytes: Option<u64>,
+        /// Ring: where the data region starts.
+        #[serde(default)]
+        data_offset_bytes: Option<u64>,
+        /// Mailbox payload region or ring data region size.
+        #[serde(default)]
+        capacity_bytes: Option<u64>,
+    },
+    /// A message read out of a shared-memory channel at the moment it was published: a
+    /// mailbox request or response (on the store of REQUEST or RESPONSE), or a ring frame (on
+    /// the head advance that published it).
+    ShmMessage {
+        /// `sent` when the page's main thread published it, `received` when a worker did.
+        direction: Direction,
+        /// Name of the channel within the buffer (see [`EventBody::ShmChannel`]).
+        #[serde(default)]
+        channel: String,
+        /// What the channel's layout says the message is.
+        role: ShmRole,
+        /// The message bytes (the mailbox payload or the ring frame without its prefix).
+        payload: Payload,
+        /// Thread that published it.
+        #[serde(default)]
+        thread: String,
+        /// Ring: head position after the publish.
+        #[serde(default)]
+        head: Option<u64>,
+        /// Ring: tail position seen at the publish.
+        #[serde(default)]
+        tail: Option<u64>,
+        /// Ring: end position of this frame (bytes, modulo the capacity).
+        #[serde(default)]
+        frame_end: Option<u64>,
+    },
+    /// A control word of a registered channel changed without a message: a mailbox command
+    /// word set to IDLE (or an unknown value), a ring tail advance (consumption).
+    ShmState {
+        /// Name of the channel.
+        #[serde(default)]
+        channel: String,
+        /// Thread that stored it.
+        #[serde(default)]
+        thread: String,
+        /// Mailbox: the value stored in the command word.
+        #[serde(default)]
+        command: Option<i64>,
+        /// Ring: head position at the time.
+        #[serde(default)]
+        head: Option<u64>,
+        /// Ring: tail position after the store.
+        #[serde(default)]
+        tail: Option<u64>,
+    },
+    /// Atomics activity on one buffer in one thread, summed over a window that ends at
+    /// `time_micros`. Reported for every buffer, registered or not.
+    ShmActivity {
+        /// Channel whose control words the operations touched; empty for other places in
+        /// the buffer (and for unregistered buffers).
+        #[serde(default)]
+        channel: String,
+        /// Thread.
+        #[serde(default)]
+        thread: String,
+        /// `byteLength` of the buffer.
+        #[serde(default)]
+        byte_length: u64,
+        /// Length of the window in microseconds.
+        #[serde(default)]
+        window_micros: u64,
+        /// Calls per Atomics operation name (`store`, `load`, `add`, `wait`, ...).
+        #[serde(default)]
+        operations: std::collections::BTreeMap<String, u64>,
+        /// `Atomics.notify` calls.
+        #[serde(default)]
+        notify_calls: u64,
+        /// Waiters woken, as `Atomics.notify` returned them.
+        #[serde(default)]
+        woken: u64,
+        /// `Atomics.wait` and `Atomics.waitAsync` waits that ended in the window.
+        #[serde(default)]
+        waits: u64,
+        /// Time spent in those waits, in microseconds.
+        #[serde(default)]
+        wait_micros: u64,
+        /// Waits that ended `ok` (woken by a notify).
+        #[serde(default)]
+        wait_woken: u64,
+        /// Waits that ended `timed-out`.
+        #[serde(default)]
+        wait_timeouts: u64,
+        /// Waits that returned `not-equal` at once.
+        #[serde(default)]
+        wait_not_equal: u64,
     },
     /// The producer dropped events it could not keep (memory bounds, back-pressure).
     Dropped {

@@ -9,8 +9,8 @@
 //! part of the events, so every analysis is deterministic.
 #![forbid(unsafe_code)]
 
-pub mod cors;
 pub mod correlate;
+pub mod cors;
 pub mod decode;
 pub mod event;
 pub mod export;
@@ -18,5 +18,6 @@ pub mod filter;
 pub mod har;
 pub mod model;
 pub mod session;
+pub mod shm;
 pub mod stats;
 pub mod view;
