@@ -187,6 +187,102 @@ pub fn run_check(args: CorsCheckArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_code(&analysis))
 }
 
+/// The dashboard's probe route: `POST /__framescope/cors-probe` with a [`CorsRequest`] as
+/// JSON runs the same probe as `cors-check` and answers its JSON report (502 with one line
+/// when the server could not be reached). Only the dashboard's own page may call it: a
+/// request whose `Origin` is not the server's own origin is refused, and the body must be
+/// `application/json` (so no other page can send it without a preflight this route never
+/// answers).
+pub fn routes() -> axum::Router {
+    axum::Router::new().route(
+        "/__framescope/cors-probe",
+        axum::routing::post(probe_handler),
+    )
+}
+
+async fn probe_handler(headers: axum::http::HeaderMap, body: Bytes) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let same = origin
+            .to_str()
+            .ok()
+            .and_then(|origin| ParsedUrl::parse(origin).ok())
+            .is_some_and(|origin| {
+                let authority = match origin.port {
+                    Some(port) => format!("{}:{port}", origin.host),
+                    None => origin.host.clone(),
+                };
+                authority.eq_ignore_ascii_case(host)
+            });
+        if !same {
+            return (
+                StatusCode::FORBIDDEN,
+                "the CORS probe answers the dashboard's own page only\n",
+            )
+                .into_response();
+        }
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !is_json {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json\n",
+        )
+            .into_response();
+    }
+    let request: CorsRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("not a CORS request description: {error}\n"),
+            )
+                .into_response();
+        }
+    };
+    let tls = match tls_config(None) {
+        Ok(tls) => tls,
+        Err(error) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, format!("{error:#}\n")).into_response();
+        }
+    };
+    let prober = Prober {
+        timeout: Duration::from_secs(10),
+        tls: Arc::new(tls),
+    };
+    match probe(&request, &prober).await {
+        Ok((flow, exchanges)) => {
+            let analysis = CorsAnalysis::from_flow(&flow);
+            let report = CheckReport {
+                url: &request.url,
+                origin: &request.page_origin,
+                method: &analysis.access_control_request_method,
+                analysis: &analysis,
+                exchanges: &exchanges,
+            };
+            axum::Json(report).into_response()
+        }
+        Err((url, error)) => (
+            StatusCode::BAD_GATEWAY,
+            format!("could not check {url}: {error}\n"),
+        )
+            .into_response(),
+    }
+}
+
 /// Runs `framescope cors-explain`.
 pub fn run_explain(args: CorsExplainArgs) -> anyhow::Result<ExitCode> {
     let text = if args.file.as_os_str() == "-" {

@@ -199,7 +199,8 @@ pub fn router(dist: PathBuf, live: Arc<LiveState>) -> Router {
         .route("/demo-traffic.js", get(demo_traffic_js))
         .route("/__framescope/info", get(info))
         .with_state(live.clone())
-        .merge(relay_routes);
+        .merge(relay_routes)
+        .merge(crate::cors_check::routes());
     if live.demo.is_some() {
         routes = routes.merge(crate::demo::routes());
     }
