@@ -1,5 +1,5 @@
 // Helpers for the extension tests: Chromium with the unpacked extension, two loopback
-// origins (a page origin with a WebSocket echo, and a second origin for CORS), the panel
+// origins (a page origin with JSON-RPC over HTTP and WebSocket, and a second origin for CORS), the panel
 // page, and a service-worker restart.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
