@@ -497,6 +497,23 @@ fn no_secret_appears_in_any_export_format() {
             "--format {format} --no-redact"
         );
     }
+    // Extra names are configurable: `user` is not a secret by default.
+    let session = stdout_of(&framescope(&["export", capture, "--format", "session"]));
+    assert!(
+        session.contains(r#"\"user\":\"ada\""#),
+        "user names are kept by default"
+    );
+    let session = stdout_of(&framescope(&[
+        "export",
+        capture,
+        "--format",
+        "session",
+        "--redact-name",
+        "User",
+    ]));
+    assert!(!session.contains(r#"\"user\":\"ada\""#));
+    assert!(session.contains(r#"\"user\":\"[REDACTED]\""#));
+    assert!(session.contains("user=[REDACTED]&password=[REDACTED]"));
     let otlp = stdout_of(&framescope(&[
         "export",
         capture,
