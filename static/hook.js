@@ -1379,7 +1379,1048 @@
   //     `hookSource` (this whole file as a string, to run first inside a worker). New event
   //     types belong in inspector-core/src/event.rs first.
   // ---------------------------------------------------------------------------------------
-  var installers = [installFetch, installXhr, installWebSocket, installEventSource];
+  // ---------------------------------------------------------------------------------------
+  // 12a. Shared memory: Atomics on views of SharedArrayBuffers, registered channels
+  //      (mailbox and ring layouts, docs/shared-memory.md), and workers started with the
+  //      hook first. Events: shm_channel, shm_message, shm_state, shm_activity.
+  //
+  //      - Every Atomics call keeps its native result, exceptions and blocking behaviour:
+  //        the native function runs with the app's own arguments; capture work happens
+  //        around it inside `guard`.
+  //      - Payloads are copied out of the buffer just before the store that publishes them
+  //        (the peer cannot touch them before it sees that store) and turned into text or
+  //        base64 later, off the hot path.
+  //      - Threads share one registry (a small SharedArrayBuffer of the hook's own) so a
+  //        worker blocked in Atomics.wait still learns channels registered after it started.
+  //      - A worker's events go to the page over its own message port, marked with
+  //        SHM_MARKER and never delivered to the app's listeners; the page rewrites their
+  //        session id and merges them in time order.
+  // ---------------------------------------------------------------------------------------
+  var SHM_MARKER = '__framescope__';
+  var COMMAND_IDLE = 0;
+  var COMMAND_REQUEST = 1;
+  var COMMAND_RESPONSE = 2;
+  var RING_PREFIX_BYTES = 4;
+  var ACTIVITY_WINDOW_MILLIS = 250;
+  var REORDER_MICROS = 40000;
+  var WORKER_FLUSH_MILLIS = 20;
+  var WORKER_MAX_PENDING = 10000;
+  var REGISTRY_BYTES = 64 * 1024;
+  var REGISTRY_HEADER_BYTES = 64;
+  var REGISTRY_SLOT_BYTES = 1024;
+  var REGISTRY_SLOTS = Math.floor((REGISTRY_BYTES - REGISTRY_HEADER_BYTES) / REGISTRY_SLOT_BYTES);
+  var SCAN_MAX_NODES = 256;
+  var SCAN_MAX_DEPTH = 4;
+
+  var S = {
+    SharedArrayBuffer: global.SharedArrayBuffer,
+    Atomics: global.Atomics,
+    Worker: global.Worker,
+    DataView: global.DataView,
+    Int32Array: global.Int32Array,
+    Uint8Array: global.Uint8Array,
+    createObjectURL: global.URL && global.URL.createObjectURL,
+    revokeObjectURL: global.URL && global.URL.revokeObjectURL,
+    promiseThen: Promise.prototype.then,
+    stopImmediatePropagation: global.Event && global.Event.prototype.stopImmediatePropagation,
+    importScripts: global.importScripts,
+    workerPostMessage: global.Worker && global.Worker.prototype.postMessage,
+    selfPostMessage: typeof global.postMessage === 'function' ? global.postMessage : null,
+  };
+  var atomicsNative = {};
+  if (S.Atomics) {
+    ['add', 'and', 'compareExchange', 'exchange', 'load', 'notify', 'or', 'store', 'sub', 'wait', 'waitAsync', 'xor'].forEach(function (name) {
+      if (typeof S.Atomics[name] === 'function') atomicsNative[name] = S.Atomics[name];
+    });
+  }
+  var typedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype);
+  function getter(name) {
+    var descriptor = Object.getOwnPropertyDescriptor(typedArrayPrototype, name);
+    return descriptor && descriptor.get;
+  }
+  var typedBuffer = getter('buffer');
+  var typedByteOffset = getter('byteOffset');
+  var isWorkerScope = typeof global.WorkerGlobalScope === 'function' && global instanceof global.WorkerGlobalScope && !global.document;
+  var boot = null;
+  if (isWorkerScope) {
+    boot = guard(function () {
+      var value = global.__framescopeBoot;
+      delete global.__framescopeBoot;
+      return value && typeof value === 'object' ? value : null;
+    }) || null;
+  }
+
+  var shm = {
+    thread: boot ? String(boot.thread) : isWorkerScope ? 'worker' : 'page',
+    infos: typeof WeakMap === 'function' ? new WeakMap() : null,
+    byId: Object.create(null),
+    registry: null,
+    registryBytes: null,
+    registryVersionSeen: -1,
+    registrySlotsSeen: 0,
+    nextLocalId: 0,
+    dirty: [],
+    activityTimer: null,
+    lastActivityFlush: 0,
+    reorder: [],
+    reorderTimer: null,
+    outbox: [],
+    outboxSince: 0,
+    outboxTimer: null,
+    outboxDropped: 0,
+    nextWorker: 0,
+    workers: [],
+    incomingAnnotations: null,
+  };
+
+  function directionOfThread() {
+    return shm.thread === 'page' ? 'sent' : 'received';
+  }
+
+  function nativeLoad(view, index) {
+    return atomicsNative.load.call(S.Atomics, view, index);
+  }
+
+  // --- The registry: [0] version, [1] next buffer id, [2] slots used; then slots of
+  //     [ready, json length, json bytes...] written once each.
+  function createRegistry() {
+    if (!S.SharedArrayBuffer || !atomicsNative.load || global.crossOriginIsolated === false) return;
+    try {
+      useRegistry(new S.SharedArrayBuffer(REGISTRY_BYTES));
+    } catch (error) {
+      shm.registry = null;
+    }
+  }
+
+  function useRegistry(buffer) {
+    shm.registry = new S.Int32Array(buffer);
+    shm.registryBytes = new S.Uint8Array(buffer);
+  }
+
+  function allocateId() {
+    if (shm.registry) return 'shm-' + (atomicsNative.add.call(S.Atomics, shm.registry, 1, 1) + 1);
+    shm.nextLocalId += 1;
+    return 'shm-' + shm.thread.replace(/[^a-z0-9]+/gi, '') + '-' + shm.nextLocalId;
+  }
+
+  function publishRegistration(entry) {
+    var registry = shm.registry;
+    if (!registry) return;
+    var json = textEncoder.encode(N.stringify(entry));
+    if (json.length > REGISTRY_SLOT_BYTES - 8) {
+      warn('registerSharedChannel: channel description too long to share with workers');
+      return;
+    }
+    var slot = atomicsNative.add.call(S.Atomics, registry, 2, 1);
+    if (slot >= REGISTRY_SLOTS) {
+      warn('registerSharedChannel: more than ' + REGISTRY_SLOTS + ' channels; workers will not see this one');
+      return;
+    }
+    var base = REGISTRY_HEADER_BYTES + slot * REGISTRY_SLOT_BYTES;
+    shm.registryBytes.set(json, base + 8);
+    atomicsNative.store.call(S.Atomics, registry, (base >> 2) + 1, json.length);
+    atomicsNative.store.call(S.Atomics, registry, base >> 2, 1);
+    atomicsNative.add.call(S.Atomics, registry, 0, 1);
+  }
+
+  /** Reads registrations published since the last look (one Atomics.load when none). */
+  function readRegistry() {
+    var registry = shm.registry;
+    if (!registry) return;
+    var version = nativeLoad(registry, 0);
+    if (version === shm.registryVersionSeen) return;
+    var used = Math.min(nativeLoad(registry, 2), REGISTRY_SLOTS);
+    var slot = shm.registrySlotsSeen;
+    for (; slot < used; slot++) {
+      var base = REGISTRY_HEADER_BYTES + slot * REGISTRY_SLOT_BYTES;
+      if (nativeLoad(registry, base >> 2) !== 1) break; // Being written: read it next time.
+      var length = nativeLoad(registry, (base >> 2) + 1);
+      var copy = shm.registryBytes.slice(base + 8, base + 8 + length);
+      var entry = guard(function () { return N.parse(new N.TextDecoder().decode(copy)); });
+      if (entry) addChannelConfig(entry);
+    }
+    shm.registrySlotsSeen = slot;
+    shm.registryVersionSeen = slot === used ? version : -1;
+  }
+
+  function addChannelConfig(entry) {
+    var list = shm.byId[entry.id] || (shm.byId[entry.id] = []);
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].name === entry.name) {
+        list[i] = entry;
+        return;
+      }
+    }
+    list.push(entry);
+  }
+
+  // --- Buffers and channels known to this thread.
+  function newCounters(channelName, connectionId, byteLength) {
+    return {
+      channel: channelName,
+      connectionId: connectionId,
+      byteLength: byteLength,
+      dirty: false,
+      since: 0,
+      operations: {},
+      notify_calls: 0,
+      woken: 0,
+      waits: 0,
+      wait_micros: 0,
+      wait_woken: 0,
+      wait_timeouts: 0,
+      wait_not_equal: 0,
+    };
+  }
+
+  function infoFor(buffer, id) {
+    var info = shm.infos.get(buffer);
+    if (info !== undefined) return info;
+    var fresh = id === undefined || id === null;
+    info = {
+      id: fresh ? allocateId() : id,
+      buffer: buffer,
+      byteLength: buffer.byteLength,
+      i32: null,
+      u8: null,
+      channels: [],
+      configsSeen: null,
+      activity: null,
+    };
+    info.activity = newCounters('', info.id, info.byteLength);
+    shm.infos.set(buffer, info);
+    if (fresh) {
+      emitShm(makeEvent(info.id, 'shm_channel', {
+        name: '',
+        layout: 'raw',
+        byte_length: info.byteLength,
+        thread: shm.thread,
+      }), null);
+    }
+    return info;
+  }
+
+  function channelFromConfig(info, config) {
+    var channel = {
+      name: config.name,
+      layout: config.layout,
+      connectionId: config.connection ? 'shm:' + config.connection : info.id,
+      command: config.command_offset_bytes,
+      length: config.length_offset_bytes,
+      payload: config.payload_offset_bytes,
+      head: config.head_offset_bytes,
+      tail: config.tail_offset_bytes,
+      data: config.data_offset_bytes,
+      capacity: config.capacity_bytes,
+      activity: null,
+    };
+    channel.activity = newCounters(channel.name, channel.connectionId, info.byteLength);
+    return channel;
+  }
+
+  /** Brings `info.channels` up to date with the registrations of its buffer id. */
+  function refreshChannels(info) {
+    readRegistry();
+    var configs = shm.byId[info.id];
+    if (configs === undefined || configs === info.configsSeen && info.channels.length === configs.length) return;
+    info.configsSeen = configs;
+    var channels = [];
+    for (var i = 0; i < configs.length; i++) {
+      var existing = null;
+      for (var j = 0; j < info.channels.length; j++) {
+        if (info.channels[j].name === configs[i].name) existing = info.channels[j];
+      }
+      channels.push(existing && existing.layout === configs[i].layout ? existing : channelFromConfig(info, configs[i]));
+    }
+    info.channels = channels;
+  }
+
+  /** The channel whose control word is at `byte`, if any. */
+  function channelAt(info, byte) {
+    for (var i = 0; i < info.channels.length; i++) {
+      var channel = info.channels[i];
+      if (channel.layout === 'mailbox' ? byte === channel.command || byte === channel.length : byte === channel.head || byte === channel.tail) {
+        return channel;
+      }
+    }
+    return null;
+  }
+
+  var here = { info: null, channel: null, byte: -1, int32: false };
+
+  /**
+   * Finds the buffer (and channel) an Atomics call touches and counts the call. Returns
+   * null for anything that is not a typed array on a SharedArrayBuffer; never throws.
+   */
+  function locate(typedArray, index, operation) {
+    if (!config.enabled || !shm.infos || !isArrayBufferView(typedArray)) return null;
+    var buffer;
+    try {
+      buffer = typedBuffer.call(typedArray);
+    } catch (notTyped) {
+      return null; // A DataView: the native call throws its own TypeError.
+    }
+    var info = shm.infos.get(buffer);
+    if (info === undefined) {
+      if (!S.SharedArrayBuffer || !(buffer instanceof S.SharedArrayBuffer)) return null;
+      info = infoFor(buffer);
+    }
+    refreshChannels(info);
+    var channel = null;
+    var byte = -1;
+    var bytesPerElement = typedArray.BYTES_PER_ELEMENT;
+    if (info.channels.length > 0 && typeof index === 'number' && index >= 0 && index % 1 === 0) {
+      byte = typedByteOffset.call(typedArray) + index * bytesPerElement;
+      channel = channelAt(info, byte);
+    }
+    var counters = channel !== null ? channel.activity : info.activity;
+    counters.operations[operation] = (counters.operations[operation] || 0) + 1;
+    markDirty(counters);
+    here.info = info;
+    here.channel = channel;
+    here.byte = byte;
+    here.int32 = bytesPerElement === 4 && !(typedArray instanceof Float32Array);
+    return here;
+  }
+
+  function markDirty(counters) {
+    if (counters.dirty) return;
+    counters.dirty = true;
+    counters.since = nowMicros();
+    shm.dirty.push(counters);
+    if (shm.activityTimer === null && N.setTimeout) {
+      shm.activityTimer = N.setTimeout.call(global, function () {
+        shm.activityTimer = null;
+        guard(flushActivity);
+      }, ACTIVITY_WINDOW_MILLIS);
+    }
+  }
+
+  function flushActivity() {
+    var list = shm.dirty;
+    shm.dirty = [];
+    var now = nowMicros();
+    shm.lastActivityFlush = now;
+    for (var i = 0; i < list.length; i++) {
+      var c = list[i];
+      emitShm(makeEvent(c.connectionId, 'shm_activity', {
+        channel: c.channel,
+        thread: shm.thread,
+        byte_length: c.byteLength,
+        window_micros: Math.max(0, now - c.since),
+        operations: c.operations,
+        notify_calls: c.notify_calls,
+        woken: c.woken,
+        waits: c.waits,
+        wait_micros: c.wait_micros,
+        wait_woken: c.wait_woken,
+        wait_timeouts: c.wait_timeouts,
+        wait_not_equal: c.wait_not_equal,
+      }, now), null);
+      c.dirty = false;
+      c.operations = {};
+      c.notify_calls = 0;
+      c.woken = 0;
+      c.waits = 0;
+      c.wait_micros = 0;
+      c.wait_woken = 0;
+      c.wait_timeouts = 0;
+      c.wait_not_equal = 0;
+    }
+  }
+
+  // --- Reading payloads out of the buffer (copies; the buffer keeps changing).
+  function int32View(info) {
+    return info.i32 || (info.i32 = new S.Int32Array(info.buffer, 0, info.byteLength >> 2));
+  }
+
+  function byteView(info) {
+    return info.u8 || (info.u8 = new S.Uint8Array(info.buffer));
+  }
+
+  function readMailboxPayload(info, channel) {
+    var declared = nativeLoad(int32View(info), channel.length >> 2);
+    var size = declared > 0 ? declared : 0;
+    var room = Math.max(0, Math.min(channel.capacity, info.byteLength - channel.payload));
+    var take = Math.min(size, room, config.maxBodyBytes);
+    return { bytes: byteView(info).slice(channel.payload, channel.payload + take), size: size };
+  }
+
+  function ringCopy(u8, base, capacity, position, count) {
+    var out = new S.Uint8Array(count);
+    var first = Math.min(count, capacity - position);
+    out.set(u8.subarray(base + position, base + position + first), 0);
+    if (first < count) out.set(u8.subarray(base, base + count - first), first);
+    return out;
+  }
+
+  /** Frames published between ring positions `from` and `to` (exclusive of `to`). */
+  function readRingFrames(info, channel, from, to) {
+    var capacity = channel.capacity;
+    var u8 = byteView(info);
+    var frames = [];
+    var position = ((from % capacity) + capacity) % capacity;
+    var end = ((to % capacity) + capacity) % capacity;
+    while (position !== end && frames.length < 4096) {
+      var available = (end - position + capacity) % capacity;
+      var prefix = available >= RING_PREFIX_BYTES ? ringCopy(u8, channel.data, capacity, position, RING_PREFIX_BYTES) : null;
+      var length = prefix ? (prefix[0] | (prefix[1] << 8) | (prefix[2] << 16)) + prefix[3] * 16777216 : -1;
+      if (length < 0 || length > available - RING_PREFIX_BYTES) {
+        // Not a whole frame: show the bytes as they are.
+        frames.push({ bytes: ringCopy(u8, channel.data, capacity, position, Math.min(available, config.maxBodyBytes)), size: available, end: end });
+        break;
+      }
+      var start = (position + RING_PREFIX_BYTES) % capacity;
+      frames.push({ bytes: ringCopy(u8, channel.data, capacity, start, Math.min(length, config.maxBodyBytes)), size: length, end: (start + length) % capacity });
+      position = (start + length) % capacity;
+    }
+    return frames;
+  }
+
+  function shmMessage(channel, role, read, timeMicros, extra) {
+    var fields = {
+      channel: channel.name,
+      direction: directionOfThread(),
+      role: role,
+      payload: null,
+      thread: shm.thread,
+    };
+    if (extra) {
+      fields.head = extra.head;
+      fields.tail = extra.tail;
+      fields.frame_end = extra.frameEnd;
+    }
+    var event = makeEvent(channel.connectionId, 'shm_message', fields, timeMicros);
+    emitShm(event, { bytes: read.bytes, size: read.size });
+  }
+
+  /** Payload of raw bytes: JSON-looking UTF-8 stays text, the rest is base64 (at flush). */
+  function finishShmPayload(event, raw) {
+    var bytes = raw.bytes;
+    var truncated = raw.size > bytes.length;
+    var first = 0;
+    while (first < bytes.length && (bytes[first] === 32 || bytes[first] === 9 || bytes[first] === 10 || bytes[first] === 13)) first++;
+    if (strictDecoder && first < bytes.length && (bytes[first] === 123 || bytes[first] === 91)) {
+      try {
+        event.payload = { encoding: 'text', data: strictDecoder.decode(bytes), size_bytes: raw.size, truncated: truncated };
+        return null;
+      } catch (notUtf8) {
+        // Fall through to base64.
+      }
+    }
+    event.payload = { encoding: 'base64', data: '', size_bytes: raw.size, truncated: truncated };
+    return bytes;
+  }
+
+  // --- Where this thread's shared-memory events go: the page merges them in time order;
+  //     a worker posts them to its parent (before blocking, and at least every 20 ms).
+  function emitShm(event, raw) {
+    if (isWorkerScope) {
+      if (shm.outbox.length >= WORKER_MAX_PENDING) {
+        shm.outboxDropped += 1;
+        return;
+      }
+      if (shm.outbox.length === 0) shm.outboxSince = nowMicros();
+      shm.outbox.push({ event: event, raw: raw });
+      if (nowMicros() - shm.outboxSince > WORKER_FLUSH_MILLIS * 1000) flushOutbox();
+      else if (shm.outboxTimer === null) {
+        shm.outboxTimer = N.setTimeout.call(global, function () {
+          shm.outboxTimer = null;
+          guard(flushOutbox);
+        }, WORKER_FLUSH_MILLIS);
+      }
+      return;
+    }
+    shm.reorder.push({ event: event, raw: raw });
+    if (shm.reorderTimer === null) {
+      shm.reorderTimer = N.setTimeout.call(global, releaseReordered, REORDER_MICROS / 1000);
+    }
+  }
+
+  function flushOutbox() {
+    if (shm.outbox.length === 0 && shm.outboxDropped === 0) return;
+    var entries = shm.outbox;
+    shm.outbox = [];
+    var message = { shm: entries, dropped: shm.outboxDropped };
+    message[SHM_MARKER] = 'events';
+    shm.outboxDropped = 0;
+    postToParent(message);
+  }
+
+  function releaseReordered() {
+    shm.reorderTimer = null;
+    guard(function () {
+      var cutoff = nowMicros() - REORDER_MICROS;
+      var list = shm.reorder;
+      list.sort(function (a, b) { return a.event.time_micros - b.event.time_micros; });
+      var keep = [];
+      for (var i = 0; i < list.length; i++) {
+        var entry = list[i];
+        if (entry.event.time_micros > cutoff) {
+          keep.push(entry);
+          continue;
+        }
+        if (entry.raw) {
+          var pending = finishShmPayload(entry.event, entry.raw);
+          record(entry.event, pending, entry.event.payload);
+        } else {
+          record(entry.event);
+        }
+      }
+      shm.reorder = keep;
+    });
+    if (shm.reorder.length > 0) {
+      shm.reorderTimer = N.setTimeout.call(global, releaseReordered, REORDER_MICROS / 2000);
+    }
+  }
+
+  // --- The Atomics wrappers.
+  function publishMailbox(where, value, timeMicros) {
+    var channel = where.channel;
+    if (value === COMMAND_REQUEST || value === COMMAND_RESPONSE) {
+      return { role: value === COMMAND_REQUEST ? 'request' : 'response', read: readMailboxPayload(where.info, channel), time: timeMicros };
+    }
+    return { role: null, value: value, time: timeMicros };
+  }
+
+  function announceMailbox(channel, plan) {
+    if (plan.role !== null) shmMessage(channel, plan.role, plan.read, plan.time, null);
+    else {
+      emitShm(makeEvent(channel.connectionId, 'shm_state', {
+        channel: channel.name,
+        thread: shm.thread,
+        command: plan.value,
+      }, plan.time), null);
+    }
+  }
+
+  /** Before a store of `value` at a control word: what it will publish. */
+  function planStore(where, value) {
+    var channel = where.channel;
+    if (channel === null || !where.int32 || typeof value !== 'number') return null;
+    var timeMicros = nowMicros();
+    var stored = value | 0;
+    if (channel.layout === 'mailbox') {
+      return where.byte === channel.command ? { kind: 'mailbox', plan: publishMailbox(where, stored, timeMicros) } : null;
+    }
+    if (where.byte === channel.head) {
+      var oldHead = nativeLoad(int32View(where.info), channel.head >> 2);
+      return { kind: 'head', frames: readRingFrames(where.info, channel, oldHead, stored), head: stored, time: timeMicros };
+    }
+    if (where.byte === channel.tail) return { kind: 'tail', tail: stored, time: timeMicros };
+    return null;
+  }
+
+  function announceStore(where, plan) {
+    var channel = where.channel;
+    if (plan.kind === 'mailbox') {
+      announceMailbox(channel, plan.plan);
+      return;
+    }
+    var view = int32View(where.info);
+    if (plan.kind === 'head') {
+      var tail = nativeLoad(view, channel.tail >> 2);
+      for (var i = 0; i < plan.frames.length; i++) {
+        shmMessage(channel, 'frame', plan.frames[i], plan.time, { head: plan.head, tail: tail, frameEnd: plan.frames[i].end });
+      }
+      return;
+    }
+    emitShm(makeEvent(channel.connectionId, 'shm_state', {
+      channel: channel.name,
+      thread: shm.thread,
+      head: nativeLoad(view, channel.head >> 2),
+      tail: plan.tail,
+    }, plan.time), null);
+  }
+
+  function wrapAtomic(name, makeWrapper) {
+    var native = atomicsNative[name];
+    if (!native) return;
+    replaceProperty(S.Atomics, name, disguise(makeWrapper(native), native));
+  }
+
+  function noteWait(counters, startMicros, outcome) {
+    counters.waits += 1;
+    counters.wait_micros += Math.max(0, nowMicros() - startMicros);
+    if (outcome === 'ok') counters.wait_woken += 1;
+    else if (outcome === 'timed-out') counters.wait_timeouts += 1;
+    else if (outcome === 'not-equal') counters.wait_not_equal += 1;
+    markDirty(counters);
+  }
+
+  function installAtomics() {
+    if (!S.Atomics || !S.SharedArrayBuffer || !shm.infos || !typedBuffer) return;
+    var simple = ['add', 'and', 'load', 'or', 'sub', 'xor'];
+    simple.forEach(function (name) {
+      wrapAtomic(name, function (native) {
+        return function (typedArray, index) {
+          guard(function () { locate(typedArray, index, name); });
+          return native.apply(this, arguments);
+        };
+      });
+    });
+    ['store', 'exchange'].forEach(function (name) {
+      wrapAtomic(name, function (native) {
+        return function (typedArray, index, value) {
+          var where = guard(function () { return locate(typedArray, index, name); }) || null;
+          var plan = where !== null && where.channel !== null ? guard(function () { return planStore(where, value); }) || null : null;
+          if (plan === null) return native.apply(this, arguments);
+          var channel = where.channel;
+          var info = where.info;
+          var byte = where.byte;
+          var result = native.apply(this, arguments);
+          guard(function () { announceStore({ info: info, channel: channel, byte: byte }, plan); });
+          return result;
+        };
+      });
+    });
+    wrapAtomic('compareExchange', function (native) {
+      return function (typedArray, index, expected, replacement) {
+        var where = guard(function () { return locate(typedArray, index, 'compareExchange'); }) || null;
+        var plan = where !== null && where.channel !== null ? guard(function () { return planStore(where, replacement); }) || null : null;
+        if (plan === null) return native.apply(this, arguments);
+        var channel = where.channel;
+        var info = where.info;
+        var byte = where.byte;
+        var result = native.apply(this, arguments);
+        // Published only when the exchange happened (the old value was the expected one).
+        if (result === (expected | 0)) guard(function () { announceStore({ info: info, channel: channel, byte: byte }, plan); });
+        return result;
+      };
+    });
+    wrapAtomic('notify', function (native) {
+      return function notify(typedArray, index) {
+        var where = guard(function () { return locate(typedArray, index, 'notify'); }) || null;
+        var counters = where === null ? null : where.channel !== null ? where.channel.activity : where.info.activity;
+        var result = native.apply(this, arguments);
+        if (counters !== null) {
+          counters.notify_calls += 1;
+          if (typeof result === 'number') counters.woken += result;
+        }
+        return result;
+      };
+    });
+    wrapAtomic('wait', function (native) {
+      return function wait(typedArray, index) {
+        var where = guard(function () { return locate(typedArray, index, 'wait'); }) || null;
+        if (where === null) return native.apply(this, arguments);
+        var counters = where.channel !== null ? where.channel.activity : where.info.activity;
+        // About to block: let this thread's events out first.
+        if (isWorkerScope) {
+          guard(function () {
+            if (shm.dirty.length > 0 && nowMicros() - shm.lastActivityFlush > ACTIVITY_WINDOW_MILLIS * 1000) flushActivity();
+            flushOutbox();
+          });
+        }
+        var startMicros = nowMicros();
+        var result = native.apply(this, arguments);
+        guard(function () { noteWait(counters, startMicros, result); });
+        return result;
+      };
+    });
+    wrapAtomic('waitAsync', function (native) {
+      return function waitAsync(typedArray, index) {
+        var where = guard(function () { return locate(typedArray, index, 'waitAsync'); }) || null;
+        var startMicros = nowMicros();
+        var result = native.apply(this, arguments);
+        if (where === null) return result;
+        var counters = where.channel !== null ? where.channel.activity : where.info.activity;
+        guard(function () {
+          if (result && result.async && result.value) {
+            S.promiseThen.call(result.value, function (outcome) {
+              guard(function () { noteWait(counters, startMicros, outcome); });
+            }, function () {});
+          } else if (result) {
+            noteWait(counters, startMicros, result.value);
+          }
+        });
+        return result;
+      };
+    });
+  }
+
+  // --- registerSharedChannel.
+  function nonNegativeInteger(value, fallback, name) {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !isFinite(value) || value < 0 || value % 1 !== 0) {
+      throw new TypeError('framescope.registerSharedChannel: ' + name + ' must be a non-negative integer');
+    }
+    return value;
+  }
+
+  /** Validated channel description, offsets in bytes. Throws TypeError on bad options. */
+  function describeChannel(buffer, options) {
+    var byteLength = buffer.byteLength;
+    var layout = options.layout;
+    if (layout !== 'mailbox' && layout !== 'ring') {
+      throw new TypeError("framescope.registerSharedChannel: layout must be 'mailbox' or 'ring'");
+    }
+    var entry = { name: '', layout: layout, byte_length: byteLength };
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      throw new TypeError('framescope.registerSharedChannel: name must be a string');
+    }
+    if (options.connection !== undefined && (typeof options.connection !== 'string' || options.connection === '')) {
+      throw new TypeError('framescope.registerSharedChannel: connection must be a non-empty string');
+    }
+    if (options.connection) entry.connection = options.connection;
+    function word(index, name) {
+      var offset = index * 4;
+      if (offset + 4 > byteLength) {
+        throw new RangeError('framescope.registerSharedChannel: ' + name + ' ' + index + ' is outside the buffer (' + byteLength + ' bytes)');
+      }
+      return offset;
+    }
+    function region(offset, capacity, offsetName) {
+      if (offset > byteLength || capacity > byteLength - offset) {
+        throw new RangeError('framescope.registerSharedChannel: ' + offsetName + ' ' + offset + ' + capacity ' + capacity + ' is outside the buffer (' + byteLength + ' bytes)');
+      }
+    }
+    if (layout === 'mailbox') {
+      entry.command_offset_bytes = word(nonNegativeInteger(options.commandIndex, 0, 'commandIndex'), 'commandIndex');
+      entry.length_offset_bytes = word(nonNegativeInteger(options.lengthIndex, 1, 'lengthIndex'), 'lengthIndex');
+      entry.payload_offset_bytes = nonNegativeInteger(options.payloadOffset, 8, 'payloadOffset');
+      entry.capacity_bytes = nonNegativeInteger(options.payloadCapacity, Math.max(0, byteLength - entry.payload_offset_bytes), 'payloadCapacity');
+      region(entry.payload_offset_bytes, entry.capacity_bytes, 'payloadOffset');
+    } else {
+      entry.head_offset_bytes = word(nonNegativeInteger(options.headIndex, 0, 'headIndex'), 'headIndex');
+      entry.tail_offset_bytes = word(nonNegativeInteger(options.tailIndex, 1, 'tailIndex'), 'tailIndex');
+      entry.data_offset_bytes = nonNegativeInteger(options.dataOffset, 8, 'dataOffset');
+      entry.capacity_bytes = nonNegativeInteger(options.capacity, Math.max(0, byteLength - entry.data_offset_bytes), 'capacity');
+      region(entry.data_offset_bytes, entry.capacity_bytes, 'dataOffset');
+      if (entry.capacity_bytes < RING_PREFIX_BYTES + 1) {
+        throw new RangeError('framescope.registerSharedChannel: a ring needs a capacity of at least 5 bytes');
+      }
+    }
+    return entry;
+  }
+
+  /**
+   * Names a channel in a SharedArrayBuffer and its layout, for this thread and every worker
+   * of the page. Returns a frozen description (id, offsets in bytes).
+   */
+  function registerSharedChannel(buffer, options) {
+    if (!S.SharedArrayBuffer || !(buffer instanceof S.SharedArrayBuffer)) {
+      throw new TypeError('framescope.registerSharedChannel: the first argument must be a SharedArrayBuffer');
+    }
+    if (!options || typeof options !== 'object') {
+      throw new TypeError("framescope.registerSharedChannel: options must be an object such as { name: 'bus', layout: 'mailbox' }");
+    }
+    var entry = describeChannel(buffer, options);
+    if (!shm.infos) return Object.freeze(entry);
+    var info = infoFor(buffer);
+    entry.id = info.id;
+    if (!entry.name) entry.name = info.id + (entry.layout === 'ring' ? '-ring' : '-mailbox');
+    addChannelConfig(entry);
+    publishRegistration(entry);
+    refreshChannels(info);
+    var event = makeEvent(entry.connection ? 'shm:' + entry.connection : info.id, 'shm_channel', {
+      name: entry.name,
+      layout: entry.layout,
+      byte_length: entry.byte_length,
+      thread: shm.thread,
+      command_offset_bytes: entry.command_offset_bytes,
+      length_offset_bytes: entry.length_offset_bytes,
+      payload_offset_bytes: entry.payload_offset_bytes,
+      head_offset_bytes: entry.head_offset_bytes,
+      tail_offset_bytes: entry.tail_offset_bytes,
+      data_offset_bytes: entry.data_offset_bytes,
+      capacity_bytes: entry.capacity_bytes,
+    });
+    emitShm(event, null);
+    return Object.freeze(entry);
+  }
+
+  // --- Buffers in messages between threads: the sender names them (ids), in a marked
+  //     message just before the app's own, and the receiver attaches the ids to the copies.
+  function findBuffers(data) {
+    var found = [];
+    var visited = 0;
+    function visit(value, path, depth) {
+      if (value === null || typeof value !== 'object' || visited >= SCAN_MAX_NODES) return;
+      visited += 1;
+      if (value instanceof S.SharedArrayBuffer) {
+        found.push({ path: path, buffer: value, view: false });
+        return;
+      }
+      if (isArrayBufferView(value)) {
+        var buffer = null;
+        try {
+          buffer = value instanceof S.DataView ? value.buffer : typedBuffer.call(value);
+        } catch (ignored) {
+          buffer = null;
+        }
+        if (buffer instanceof S.SharedArrayBuffer) found.push({ path: path, buffer: buffer, view: true });
+        return;
+      }
+      if (depth >= SCAN_MAX_DEPTH) return;
+      var prototype = Object.getPrototypeOf(value);
+      if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return;
+      var keys = Object.keys(value);
+      for (var i = 0; i < keys.length && visited < SCAN_MAX_NODES; i++) {
+        var descriptor = Object.getOwnPropertyDescriptor(value, keys[i]);
+        if (descriptor && 'value' in descriptor) visit(descriptor.value, path.concat([keys[i]]), depth + 1);
+      }
+    }
+    visit(data, [], 0);
+    return found;
+  }
+
+  function annotationFor(data) {
+    if (!shm.infos || !S.SharedArrayBuffer || data === null || typeof data !== 'object') return null;
+    var found = findBuffers(data);
+    if (found.length === 0) return null;
+    var entries = found.map(function (item) {
+      return { path: item.path, view: item.view, id: infoFor(item.buffer, undefined).id };
+    });
+    var message = { entries: entries };
+    message[SHM_MARKER] = 'buffers';
+    return message;
+  }
+
+  function applyAnnotations(entries, data) {
+    for (var i = 0; i < entries.length; i++) {
+      var value = data;
+      var path = entries[i].path;
+      for (var j = 0; j < path.length && value !== null && typeof value === 'object'; j++) {
+        var descriptor = Object.getOwnPropertyDescriptor(value, path[j]);
+        value = descriptor && 'value' in descriptor ? descriptor.value : null;
+      }
+      var buffer = value;
+      if (entries[i].view && value && isArrayBufferView(value)) {
+        buffer = value instanceof S.DataView ? value.buffer : typedBuffer.call(value);
+      }
+      if (buffer instanceof S.SharedArrayBuffer && !shm.infos.has(buffer)) infoFor(buffer, entries[i].id);
+    }
+  }
+
+  /** Handles a marked message; returns true when the event was the hook's own. */
+  function receiveMarked(event, fromWorker) {
+    var data = event.data;
+    var kind = data !== null && typeof data === 'object' ? guard(function () {
+      var descriptor = Object.getOwnPropertyDescriptor(data, SHM_MARKER);
+      return descriptor && descriptor.value;
+    }) : undefined;
+    if (typeof kind !== 'string') {
+      if (shm.incomingAnnotations !== null) {
+        var entries = shm.incomingAnnotations;
+        shm.incomingAnnotations = null;
+        guard(function () { applyAnnotations(entries, data); });
+      }
+      return false;
+    }
+    S.stopImmediatePropagation.call(event);
+    guard(function () {
+      if (kind === 'buffers') shm.incomingAnnotations = data.entries;
+      else if (kind === 'init' && !fromWorker) {
+        if (data.registry && !shm.registry) useRegistry(data.registry);
+      } else if (kind === 'events' && fromWorker) {
+        mergeWorkerEvents(fromWorker, data);
+      }
+    });
+    return true;
+  }
+
+  function mergeWorkerEvents(worker, data) {
+    var i;
+    if (data.events) {
+      for (i = 0; i < data.events.length; i++) {
+        var event = data.events[i];
+        if (!event || event.type === 'page') continue;
+        event.session_id = sessionId;
+        event.connection_id = worker.tag + ':' + event.connection_id;
+        if (isWorkerScope) emitShm(event, null);
+        else record(event);
+      }
+    }
+    if (data.shm) {
+      for (i = 0; i < data.shm.length; i++) {
+        var entry = data.shm[i];
+        entry.event.session_id = sessionId;
+        emitShm(entry.event, entry.raw);
+      }
+    }
+    if (data.dropped > 0) countDrop(data.dropped, 'worker ' + worker.thread + ' outbox full');
+  }
+
+  function postToParent(message) {
+    if (S.selfPostMessage) S.selfPostMessage.call(global, message);
+  }
+
+  // --- Workers: the constructor loads a bootstrap that runs this hook, then the original
+  //     script (importScripts for classic workers, a static import for module workers).
+  var hookBlobText = null;
+  function bootstrapFor(scriptURL, options) {
+    if (!N.Blob || !S.createObjectURL || !config.enabled) return null;
+    var protocol = global.location && global.location.protocol;
+    // Extension pages forbid blob: workers in their CSP; their workers run unwrapped.
+    if (protocol === 'chrome-extension:' || protocol === 'moz-extension:') return null;
+    var url = new N.URL(String(scriptURL), baseUrl());
+    var own = global.location && global.location.origin;
+    var sameOrigin = url.origin === own;
+    var ownBlob = url.protocol === 'blob:' && url.href.indexOf('blob:' + own + '/') === 0;
+    if (!sameOrigin && !ownBlob) return null; // The browser's own verdict (errors) stays as is.
+    var module = options && typeof options === 'object' && options.type === 'module';
+    shm.nextWorker += 1;
+    var thread = (shm.thread === 'page' ? '' : shm.thread + '/') + 'worker-' + shm.nextWorker;
+    var bootValue = N.stringify({ thread: thread, url: url.href });
+    if (hookBlobText === null) hookBlobText = internals.hookSource;
+    var hookText = 'self.__framescopeBoot = ' + bootValue + ';\n' + hookBlobText + '\n';
+    var urls = [];
+    var text;
+    if (module) {
+      var hookUrl = S.createObjectURL(new N.Blob([hookText], { type: 'text/javascript' }));
+      urls.push(hookUrl);
+      text = 'import ' + N.stringify(hookUrl) + ';\nimport ' + N.stringify(url.href) + ';\n';
+    } else {
+      text = hookText + 'importScripts(' + N.stringify(url.href) + ');\n';
+    }
+    var bootstrapUrl = S.createObjectURL(new N.Blob([text], { type: 'text/javascript' }));
+    urls.push(bootstrapUrl);
+    return { url: bootstrapUrl, blobUrls: urls, thread: thread, tag: thread.replace(/[^a-z0-9]+/gi, '') };
+  }
+
+  function attachWorker(worker, plan) {
+    var state = { thread: plan.thread, tag: plan.tag, blobUrls: plan.blobUrls };
+    N.addEventListener.call(worker, 'message', function (event) {
+      if (receiveMarked(event, state) && state.blobUrls) {
+        // The worker has loaded its scripts: the bootstrap URLs are no longer needed.
+        var urls = state.blobUrls;
+        state.blobUrls = null;
+        urls.forEach(function (blobUrl) { guard(function () { S.revokeObjectURL.call(N.URL, blobUrl); }); });
+      }
+    });
+    var init = { registry: shm.registry ? shm.registry.buffer : null };
+    init[SHM_MARKER] = 'init';
+    S.workerPostMessage.call(worker, init);
+  }
+
+  function installWorkers() {
+    if (!S.Worker || !S.workerPostMessage || typeof Reflect !== 'object') return;
+    var Native = S.Worker;
+    var Wrapped = function Worker(scriptURL) {
+      if (new.target === undefined) return Native.apply(this, arguments);
+      var plan = null;
+      try {
+        plan = bootstrapFor(scriptURL, arguments[1]);
+      } catch (error) {
+        plan = null; // Let the native constructor report a bad URL itself.
+      }
+      if (plan === null) return Reflect.construct(Native, arguments, new.target);
+      var args = Array.prototype.slice.call(arguments);
+      args[0] = plan.url;
+      var worker = Reflect.construct(Native, args, new.target);
+      guard(function () { attachWorker(worker, plan); });
+      return worker;
+    };
+    disguise(Wrapped, Native);
+    Object.defineProperty(Wrapped, 'prototype', { value: Native.prototype, writable: false });
+    Object.setPrototypeOf(Wrapped, Object.getPrototypeOf(Native));
+    var constructorDescriptor = Object.getOwnPropertyDescriptor(Native.prototype, 'constructor');
+    Object.defineProperty(Native.prototype, 'constructor', {
+      value: Wrapped,
+      writable: constructorDescriptor ? constructorDescriptor.writable : true,
+      enumerable: constructorDescriptor ? constructorDescriptor.enumerable : false,
+      configurable: true,
+    });
+    wrapMethod(Native.prototype, 'postMessage', function (nativePost) {
+      return function postMessage(message) {
+        var annotation = guard(function () { return annotationFor(message); }) || null;
+        if (annotation !== null) nativePost.call(this, annotation);
+        return nativePost.apply(this, arguments);
+      };
+    });
+    replaceProperty(global, 'Worker', Wrapped);
+  }
+
+  /** Inside a worker started by the bootstrap: talk to the parent, keep URLs relative to
+   *  the original script. */
+  function installWorkerScope() {
+    if (!isWorkerScope || boot === null) return;
+    N.addEventListener.call(global, 'message', function (event) {
+      receiveMarked(event, null);
+    });
+    subscribe(function (batch) {
+      var message = { events: batch };
+      message[SHM_MARKER] = 'events';
+      postToParent(message);
+    });
+    // Operations of a global object's interface are own properties of the global.
+    var scopeOwner = Object.prototype.hasOwnProperty.call(global, 'postMessage') ? global
+      : global.DedicatedWorkerGlobalScope && global.DedicatedWorkerGlobalScope.prototype;
+    if (scopeOwner && S.selfPostMessage) {
+      wrapMethod(scopeOwner, 'postMessage', function (nativePost) {
+        return function postMessage(message) {
+          // This thread's events first, so the page sees them before the app's message.
+          guard(function () {
+            if (shm.dirty.length > 0) flushActivity();
+            flushOutbox();
+          });
+          var annotation = guard(function () { return annotationFor(message); }) || null;
+          if (annotation !== null) nativePost.call(this, annotation);
+          return nativePost.apply(this, arguments);
+        };
+      });
+    }
+    // The worker runs from a blob: URL; relative URLs resolve against the original script.
+    var base = String(boot.url);
+    var absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
+    function rebase(value) {
+      return typeof value === 'string' && !absolute.test(value) ? new N.URL(value, base).href : value;
+    }
+    if (typeof S.importScripts === 'function') {
+      replaceProperty(global, 'importScripts', disguise(function importScripts() {
+        var args = Array.prototype.map.call(arguments, function (value) { return guard(function () { return rebase(value); }) || value; });
+        return S.importScripts.apply(this, args);
+      }, S.importScripts));
+    }
+    if (typeof global.fetch === 'function') {
+      var hookedFetch = global.fetch;
+      replaceProperty(global, 'fetch', disguise(function fetch(input) {
+        var args = Array.prototype.slice.call(arguments);
+        if (typeof input === 'string') args[0] = guard(function () { return rebase(input); }) || input;
+        return hookedFetch.apply(this, args);
+      }, N.fetch || hookedFetch));
+    }
+    if (N.XMLHttpRequest) {
+      wrapMethod(N.XMLHttpRequest.prototype, 'open', function (open) {
+        return function (method, url) {
+          var args = Array.prototype.slice.call(arguments);
+          if (typeof url === 'string') args[1] = guard(function () { return rebase(url); }) || url;
+          return open.apply(this, args);
+        };
+      });
+    }
+    ['WebSocket', 'EventSource', 'Worker'].forEach(function (name) {
+      var Current = global[name];
+      if (typeof Current !== 'function') return;
+      var Rebased = function (url) {
+        var args = Array.prototype.slice.call(arguments);
+        if (typeof url === 'string') {
+          var resolved = guard(function () { return name === 'WebSocket' ? new N.URL(url, base).href.replace(/^http/, 'ws') : rebase(url); });
+          if (resolved) args[0] = resolved;
+        }
+        return new.target === undefined ? Current.apply(this, args) : Reflect.construct(Current, args, new.target);
+      };
+      disguise(Rebased, Current);
+      Object.defineProperty(Rebased, 'prototype', { value: Current.prototype, writable: false });
+      Object.setPrototypeOf(Rebased, Object.getPrototypeOf(Current));
+      Object.getOwnPropertyNames(Current).forEach(function (key) {
+        if (key === 'prototype' || key === 'name' || key === 'length' || key === 'arguments' || key === 'caller') return;
+        var descriptor = Object.getOwnPropertyDescriptor(Current, key);
+        if (descriptor) guard(function () { Object.defineProperty(Rebased, key, descriptor); });
+      });
+      replaceProperty(global, name, Rebased);
+    });
+  }
+
+  function installSharedMemory() {
+    if (!isWorkerScope) createRegistry();
+    installAtomics();
+    installWorkers();
+    installWorkerScope();
+  }
+
+  var installers = [installFetch, installXhr, installWebSocket, installEventSource, installSharedMemory];
 
   // ---------------------------------------------------------------------------------------
   // 13. Public API and install.
@@ -1519,6 +2560,7 @@
     stats: stats,
     configure: configure,
     emit: emit,
+    registerSharedChannel: registerSharedChannel,
   };
   Object.defineProperty(api, MARK, { value: internals, enumerable: false });
 

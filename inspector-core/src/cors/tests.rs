@@ -739,3 +739,98 @@ fn capture_helper_uses_the_preflight_the_extension_observed() {
         "a preflight for POST is not the preflight of a PUT"
     );
 }
+
+/// A small deterministic generator (no extra dependency) for the robustness test.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() as usize) % items.len()]
+    }
+}
+
+#[test]
+fn odd_inputs_never_panic_and_verdicts_are_consistent() {
+    let urls = [
+        API,
+        "http://localhost:5000/x",
+        "ftp://127.0.0.1/x",
+        "not a url",
+        "http://",
+        "https://[::1]:8443/é?q=ü",
+        "http://user:pw@127.0.0.1:5000/",
+        "data:text/plain,hi",
+    ];
+    let origins = [
+        PAGE,
+        "null",
+        "",
+        "http://[::1]",
+        "https://app.example.com",
+        "garbage",
+    ];
+    let methods = ["GET", "post", "PUT", "patch", "TRACE", "", "Ω", "FOO BAR"];
+    let values = [
+        "", "*", "null", PAGE, "1", "a, b", "true", "GET,PUT", "x-a;y", "\u{7f}", "é",
+    ];
+    let names = [
+        "Access-Control-Allow-Origin",
+        "Access-Control-Allow-Credentials",
+        "Access-Control-Allow-Methods",
+        "Access-Control-Allow-Headers",
+        "Access-Control-Max-Age",
+        "Location",
+        "Content-Type",
+    ];
+    let mut random = Lcg(7);
+    for _ in 0..3000 {
+        let mut request = CorsRequest::new(random.pick(&origins), random.pick(&urls))
+            .with_method(random.pick(&methods));
+        for _ in 0..(random.next() % 4) {
+            request = request.with_header(random.pick(&names), random.pick(&values));
+        }
+        if random.next() % 3 == 0 {
+            request.credentials = CredentialsMode::Include;
+        }
+        let mut response = || {
+            let headers: Vec<(String, String)> = (0..(random.next() % 5))
+                .map(|_| {
+                    (
+                        random.pick(&names).to_string(),
+                        random.pick(&values).to_string(),
+                    )
+                })
+                .collect();
+            ObservedResponse {
+                status: [200, 204, 302, 307, 404, 500][(random.next() % 6) as usize],
+                headers,
+                network_error: None,
+            }
+        };
+        let hop_count = (request.headers.len() + request.method.len()) % 3;
+        let hops = (0..hop_count)
+            .map(|_| hop(Some(response()), Some(response())))
+            .collect();
+        let analysis = run(&request, hops);
+        assert!(!analysis.explanation.is_empty());
+        assert_eq!(
+            analysis.cors_error.is_some(),
+            analysis.failed_parameter.is_some()
+        );
+        if analysis.verdict == Verdict::Blocked {
+            assert!(
+                analysis.cors_error.is_some() || analysis.error.is_some(),
+                "{analysis:#?}"
+            );
+        }
+        serde_json::to_string(&analysis).unwrap();
+    }
+}
