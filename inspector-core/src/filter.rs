@@ -339,20 +339,7 @@ enum Node {
     Term(Term),
 }
 
-/// What a matcher is looking at.
-enum Subject<'a> {
-    Call(&'a Call, &'a [&'a str]),
-    Frame(&'a Frame),
-}
-
 impl Term {
-    fn matches(&self, subject: &Subject<'_>) -> bool {
-        match subject {
-            Subject::Call(call, texts) => self.matches_call(call, texts),
-            Subject::Frame(frame) => self.matches_frame(frame),
-        }
-    }
-
     fn matches_call(&self, call: &Call, texts: &[&str]) -> bool {
         match self {
             Term::Method(glob) => glob.matches(&call.method),
@@ -419,13 +406,51 @@ impl Term {
     }
 }
 
-impl Node {
-    fn matches(&self, subject: &Subject<'_>) -> bool {
+impl Term {
+    /// Rough relative cost of evaluating the term: enum and number comparisons, then globs
+    /// on short ids, then text searches.
+    fn cost(&self) -> u32 {
         match self {
-            Node::All(nodes) => nodes.iter().all(|node| node.matches(subject)),
-            Node::Any(nodes) => nodes.iter().any(|node| node.matches(subject)),
-            Node::Not(node) => !node.matches(subject),
-            Node::Term(term) => term.matches(subject),
+            Term::Transport(_)
+            | Term::Protocol(_)
+            | Term::AnyError
+            | Term::Outcome(_)
+            | Term::Kind(_)
+            | Term::Direction(_)
+            | Term::Malformed
+            | Term::Latency(..)
+            | Term::Size(..) => 1,
+            Term::Code(CodePattern::Compare(..)) => 1,
+            Term::Code(CodePattern::Digits(_)) => 3,
+            Term::Method(glob)
+            | Term::RequestId(glob)
+            | Term::Connection(glob)
+            | Term::Session(glob) => match glob.shape {
+                GlobShape::Exact | GlobShape::Prefix(_) | GlobShape::Suffix(_) => 2,
+                GlobShape::Contains(_) | GlobShape::General => 4,
+            },
+            Term::Text(_) => 8,
+        }
+    }
+}
+
+impl Node {
+    fn cost(&self) -> u32 {
+        match self {
+            Node::Term(term) => term.cost(),
+            Node::Not(node) => node.cost(),
+            Node::All(nodes) | Node::Any(nodes) => nodes.iter().map(Node::cost).sum(),
+        }
+    }
+
+    /// Evaluates the tree with `test` deciding each term; generic so that the term test is
+    /// inlined for each kind of subject.
+    fn matches<F: Fn(&Term) -> bool>(&self, test: &F) -> bool {
+        match self {
+            Node::Term(term) => test(term),
+            Node::All(nodes) => nodes.iter().all(|node| node.matches(test)),
+            Node::Any(nodes) => nodes.iter().any(|node| node.matches(test)),
+            Node::Not(node) => !node.matches(test),
         }
     }
 }
@@ -492,7 +517,7 @@ impl Query {
     pub fn matches_call_with_text(&self, call: &Call, payload_texts: &[&str]) -> bool {
         self.root
             .as_ref()
-            .is_none_or(|root| root.matches(&Subject::Call(call, payload_texts)))
+            .is_none_or(|root| root.matches(&|term: &Term| term.matches_call(call, payload_texts)))
     }
 
     /// True when `frame` matches. Call-only terms (method, status, latency, ...) never
@@ -500,7 +525,7 @@ impl Query {
     pub fn matches_frame(&self, frame: &Frame) -> bool {
         self.root
             .as_ref()
-            .is_none_or(|root| root.matches(&Subject::Frame(frame)))
+            .is_none_or(|root| root.matches(&|term: &Term| term.matches_frame(frame)))
     }
 
     /// The calls that match, in their original order.
@@ -941,6 +966,7 @@ impl Parser<'_> {
         Ok(if alternatives.len() == 1 {
             alternatives.remove(0)
         } else {
+            alternatives.sort_by_key(Node::cost);
             Node::Any(alternatives)
         })
     }
@@ -965,7 +991,11 @@ impl Parser<'_> {
                 Err(FilterError { position, kind })
             }
             1 => Ok(terms.remove(0)),
-            _ => Ok(Node::All(terms)),
+            _ => {
+                // AND and OR do not depend on order: test the cheap conditions first.
+                terms.sort_by_key(Node::cost);
+                Ok(Node::All(terms))
+            }
         }
     }
 
