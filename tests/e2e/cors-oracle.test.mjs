@@ -430,11 +430,25 @@ CASES.forEach((spec, index) => {
       const report = checked.stdout.trim().startsWith('{') ? JSON.parse(checked.stdout) : null;
       const cliKind = report ? kindOf(report) : { kind: 'no-output', stderr: checked.stderr };
       const expectedCode = cliKind.kind === 'allowed' ? 0 : cliKind.kind === 'unknown' ? 2 : 1;
+      // The preflight must be the one Chromium sent: same Access-Control-Request-Method,
+      // Access-Control-Request-Headers and Origin, hop by hop.
+      const preflightHeaders = (log) => log.filter((entry) => entry.kind === 'preflight').map((entry) => {
+        const pick = (name) => {
+          const index = entry.requestHeaders.findIndex((header, i) => i % 2 === 0 && header.toLowerCase() === name);
+          return index < 0 ? null : entry.requestHeaders[index + 1];
+        };
+        return [entry.hop, pick('access-control-request-method'), pick('access-control-request-headers'), pick('origin')];
+      });
+      const browserPreflights = preflightHeaders(browserLog);
+      const cliPreflights = preflightHeaders(server.logFor(caseId));
       cli = {
         verdict: cliKind,
         agrees: agrees(chromium, cliKind) && checked.code === expectedCode,
         exitCode: checked.code,
         sawPreflight: server.logFor(caseId).some((entry) => entry.hop === 0 && entry.kind === 'preflight'),
+        samePreflight: JSON.stringify(browserPreflights) === JSON.stringify(cliPreflights),
+        browserPreflights,
+        cliPreflights,
       };
     }
     // Soft warnings against what Chromium shows: headers the page could not read, and
@@ -471,6 +485,7 @@ CASES.forEach((spec, index) => {
     if (cli) {
       assert.ok(cli.agrees, `cors-check ${JSON.stringify(cli.verdict)} (exit ${cli.exitCode}) vs Chromium ${JSON.stringify(chromium)}`);
       assert.equal(cli.sawPreflight, analysis.preflight_required && chromium.kind !== 'skip', 'cors-check preflights exactly when the browser does');
+      assert.ok(cli.samePreflight, `cors-check sent preflights ${JSON.stringify(cli.cliPreflights)}, Chromium ${JSON.stringify(cli.browserPreflights)}`);
     }
   });
 });
@@ -596,6 +611,7 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
     cli_cases: cliCases.length,
     cli_agreement: `${cliAgree}/${cliCases.length}`,
     cors_errors_seen: [...seen].sort(),
+    identical_preflights: results.filter((r) => r.cli?.samePreflight && r.cli.browserPreflights.length > 0).length,
     fixes_checked: results.filter((r) => r.fixWorks !== undefined).length,
     fixes_working: results.filter((r) => r.fixWorks === true).length,
     warning_checks: results.filter((r) => r.warningsAgree !== undefined).length,
@@ -606,7 +622,7 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
   mkdirSync(path.join(ROOT, 'target'), { recursive: true });
   writeFileSync(path.join(ROOT, 'target/cors-oracle-report.json'), JSON.stringify(report, null, 2));
   report.cache_calls = results.filter((r) => r.cache).length;
-  console.log(`CORS oracle: ${total} cases (${report.cache_calls} of them calls in preflight-cache sequences), analyzer agrees on ${analyzerAgree} (${(100 * report.analyzer_agreement_rate).toFixed(1)}%), cors-check agrees on ${cliAgree}/${cliCases.length}; fixes that made Chromium allow the call: ${report.fixes_working}/${report.fixes_checked}; CorsError values seen: ${report.cors_errors_seen.join(', ')}`);
+  console.log(`CORS oracle: ${total} cases (${report.cache_calls} of them calls in preflight-cache sequences), analyzer agrees on ${analyzerAgree} (${(100 * report.analyzer_agreement_rate).toFixed(1)}%), cors-check agrees on ${cliAgree}/${cliCases.length}; fixes that made Chromium allow the call: ${report.fixes_working}/${report.fixes_checked}; cases where cors-check sent byte-identical preflight headers (method, headers, origin): ${report.identical_preflights}; CorsError values seen: ${report.cors_errors_seen.join(', ')}`);
   assert.equal(results.filter((r) => !r.cache).length, CASES.length, 'every case ran');
   assert.equal(results.filter((r) => r.cache).length, CACHE_SEQUENCES.reduce((n, s) => n + s.steps.length, 0), 'every cached call ran');
   const required = [
