@@ -166,6 +166,7 @@ test('the panel shows every call of the page from its first request, and the obs
   });
 
   // The refused call, with Chromium's CorsError for a preflight without Allow-Origin.
+  await panel.locator('[data-testid="tab-cors"]').click();
   const corsFailures = panel.locator('[data-testid="cors-failure"]');
   await waitFor('the CORS failures in the panel', async () => (await corsFailures.count()) >= 2);
   const corsText = (await corsFailures.allInnerTexts()).join('\n');
