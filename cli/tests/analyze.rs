@@ -404,3 +404,38 @@ fn empty_capture_is_not_an_error() {
     assert_eq!(report["malformed"], Value::Array(Vec::new()));
     assert!(Path::new(empty.path()).exists());
 }
+
+/// The `calls` and `methods` of a report, which must not depend on the input format.
+fn analysis(report: &Value) -> (Value, Value) {
+    (report["calls"].clone(), report["methods"].clone())
+}
+
+#[test]
+fn session_file_and_re_exported_har_analyse_like_the_original() {
+    let original_path = core_data("har/chrome-devtools-export.har");
+    let original = analyze_json(&original_path);
+    for (format, name) in [
+        ("session", "capture.framescope.json"),
+        ("har", "re-export.har"),
+    ] {
+        let out = TempFile::new(name, b"");
+        let output = framescope(&[
+            "export",
+            &original_path,
+            "--format",
+            format,
+            "--no-redact",
+            "-o",
+            out.path(),
+        ]);
+        assert!(
+            output.status.success(),
+            "export --format {format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report = analyze_json(out.path());
+        assert_eq!(report["format"], format);
+        assert_eq!(analysis(&report), analysis(&original), "via {format}");
+        assert_eq!(report["malformed"].as_array().unwrap().len(), 1);
+    }
+}
