@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { screenshotPath } from './support.mjs';
 import {
+  currentWorker,
   launchWithExtension,
   openPanel,
   startOrigins,
@@ -81,11 +82,30 @@ function testPage(apiOrigin) {
 <body><h1>extension test page</h1></body></html>`;
 }
 
+/** A page that sends 60 binary WebSocket messages of 60 KB, paced so each is its own batch. */
+const floodPage = `<!DOCTYPE html><title>flood</title><script>
+  window.flood = new Promise((resolve) => {
+    const socket = new WebSocket('ws://' + location.host + '/ws');
+    socket.binaryType = 'arraybuffer';
+    let echoed = 0;
+    socket.onmessage = () => { echoed += 1; if (echoed === 60) resolve(echoed); };
+    socket.onopen = async () => {
+      for (let i = 0; i < 60; i += 1) {
+        const bytes = new Uint8Array(60 * 1024);
+        for (let j = 0; j < bytes.length; j += 1) bytes[j] = (i * 31 + j * 7) & 0xff;
+        socket.send(bytes);
+        await new Promise((wait) => setTimeout(wait, 15));
+      }
+    };
+  });
+</script>`;
+
 before(async () => {
   // startOrigins reads `pages` on every request, so the page can name the API's origin.
   const pages = {};
   origins = await startOrigins(pages);
   pages['/app'] = () => testPage(origins.apiOrigin);
+  pages['/flood'] = floodPage;
   browser = await launchWithExtension();
 });
 
@@ -245,5 +265,43 @@ test('a service-worker restart loses nothing that was acknowledged', async () =>
     return current.receivedEvents >= after.length ? current : null;
   });
   await reopened.close();
+  await page.close();
+});
+
+test('a flood before the panel opens stays bounded, and the panel shows exactly how much was dropped', async () => {
+  const { context, extensionId } = browser;
+  const page = await context.newPage();
+  await page.goto(`${origins.pageOrigin}/flood`);
+  assert.equal(await page.evaluate(() => flood), 60);
+  const tabId = await tabIdOf(context, extensionId, page);
+  const messages = (events) => events.filter((event) => event.type === 'ws_message').length;
+  const droppedCount = (events) =>
+    events.filter((event) => event.type === 'dropped').reduce((sum, event) => sum + event.count, 0);
+
+  // Everything the hook delivered is either still stored or counted as dropped, exactly.
+  const stored = await waitFor('the flood to be stored or counted', async () => {
+    const hook = await page.evaluate(() => framescope.stats());
+    const events = await storedEvents(context, extensionId, tabId);
+    const kept = events.filter((event) => event.type !== 'dropped').length;
+    const settled = hook.queued === 0 && hook.delivered >= 123;
+    return settled && kept + droppedCount(events) === hook.delivered ? events : null;
+  });
+  const dropped = droppedCount(stored);
+  assert.ok(dropped > 0, 'about 9 MB of messages should not fit the 3 MB tab buffer');
+  assert.ok(messages(stored) < 120, 'some messages must have been evicted');
+  const storedBytes = await (await currentWorker(context, extensionId)).evaluate(async (id) => {
+    const all = await chrome.storage.session.get(null);
+    return Object.entries(all)
+      .filter(([key]) => key.startsWith(`rec:${id}:`))
+      .reduce((sum, [, record]) => sum + JSON.stringify(record).length, 0);
+  }, tabId);
+  assert.ok(storedBytes <= 3.2 * 1024 * 1024, `stored ${storedBytes} bytes for one tab`);
+
+  const { panel, errors } = await openPanel(context, extensionId, tabId);
+  const shown = panel.locator('[data-testid="dropped-count"]');
+  await waitFor('the dropped count in the panel', async () => (await shown.count()) === 1);
+  assert.match(await shown.innerText(), new RegExp(`\\b${dropped} dropped`));
+  assert.deepEqual(errors, []);
+  await panel.close();
   await page.close();
 });
