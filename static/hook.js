@@ -2062,6 +2062,7 @@
     if (options.connection !== undefined && (typeof options.connection !== 'string' || options.connection === '')) {
       throw new TypeError('framescope.registerSharedChannel: connection must be a non-empty string');
     }
+    if (options.name) entry.name = options.name;
     if (options.connection) entry.connection = options.connection;
     function word(index, name) {
       var offset = index * 4;
@@ -2367,6 +2368,7 @@
     function rebase(value) {
       return typeof value === 'string' && !absolute.test(value) ? new N.URL(value, base).href : value;
     }
+    guard(function () { presentLocation(base); });
     if (typeof S.importScripts === 'function') {
       replaceProperty(global, 'importScripts', disguise(function importScripts() {
         var args = Array.prototype.map.call(arguments, function (value) { return guard(function () { return rebase(value); }) || value; });
@@ -2410,6 +2412,31 @@
         if (descriptor) guard(function () { Object.defineProperty(Rebased, key, descriptor); });
       });
       replaceProperty(global, name, Rebased);
+    });
+  }
+
+  /** `self.location` shows the original script's URL, as it would without the bootstrap. */
+  function presentLocation(base) {
+    var owner = global;
+    var descriptor = null;
+    while (owner && !(descriptor = Object.getOwnPropertyDescriptor(owner, 'location'))) owner = Object.getPrototypeOf(owner);
+    if (!descriptor || !descriptor.get || !descriptor.configurable) return;
+    var url = new N.URL(base);
+    var Location = global.WorkerLocation;
+    var shown = Object.create(Location ? Location.prototype : Object.prototype);
+    ['href', 'origin', 'protocol', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'].forEach(function (key) {
+      Object.defineProperty(shown, key, { value: url[key], enumerable: false });
+    });
+    var nativeToString = Location && Location.prototype.toString;
+    Object.defineProperty(shown, 'toString', {
+      value: nativeToString ? disguise(function toString() { return url.href; }, nativeToString) : function toString() { return url.href; },
+      enumerable: false,
+    });
+    Object.defineProperty(owner, 'location', {
+      get: disguise(function () { return shown; }, descriptor.get),
+      set: descriptor.set,
+      enumerable: descriptor.enumerable,
+      configurable: true,
     });
   }
 

@@ -111,7 +111,7 @@
     var worker = startWorker(options.workerKind);
     var done = await job(worker, { op: 'fetch-relative', path: 'data.json' });
     worker.terminate();
-    return { text: done.text, location: done.location };
+    return { text: done.text, location: done.location, origin: done.origin };
   }
 
   /** Exceptions and results of edge-case Atomics calls, for the transparency test. */

@@ -32,7 +32,7 @@
     }
     if (job.op === 'fetch-relative') {
       return fetch(job.path).then(function (response) { return response.text(); }).then(function (text) {
-        return { text: text, location: String(global.location.href).slice(0, 5) };
+        return { text: text, location: String(global.location.href), origin: global.location.origin };
       });
     }
     if (job.op === 'register-ring') {
