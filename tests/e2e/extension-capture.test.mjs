@@ -1,5 +1,5 @@
-// The unpacked extension in headless Chromium: a page's fetch, WebSocket and failing
-// cross-origin calls, during load and later, reach the panel (opened as
+// The unpacked extension in headless Chromium: a page's fetch, WebSocket, shared-memory
+// (SharedArrayBuffer + Atomics to a worker) and failing cross-origin calls, during load and later, reach the panel (opened as
 // panel.html?tabId=N), the very first request of the load included; the refused call shows
 // the CorsError from the preflight the extension observed; forged page messages go nowhere;
 // a service-worker restart loses nothing that was acknowledged.
@@ -51,6 +51,28 @@ function testPage(apiOrigin) {
   window.socketReplies = [];
   socket.onmessage = (event) => socketReplies.push(JSON.parse(event.data).result.method);
   socket.onopen = () => socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'load.ws', id: 2 }));
+  // A seed-style shared-memory bus to a worker (mailbox layout), named for the inspector.
+  const bus = new SharedArrayBuffer(4096);
+  globalThis.framescope?.registerSharedChannel(bus, { name: 'bus', layout: 'mailbox' });
+  const busWorker = new Worker('/shm-worker.js');
+  busWorker.postMessage({ buffer: bus });
+  window.shmCall = async (method, id) => {
+    const i32 = new Int32Array(bus);
+    const u8 = new Uint8Array(bus);
+    const request = new TextEncoder().encode(JSON.stringify({ jsonrpc: '2.0', method, id }));
+    u8.set(request, 8);
+    Atomics.store(i32, 1, request.length);
+    Atomics.store(i32, 0, 1);
+    Atomics.notify(i32, 0);
+    while (Atomics.load(i32, 0) === 1) {
+      const waited = Atomics.waitAsync(i32, 0, 1, 5000);
+      if (waited.async) await waited.value;
+    }
+    const reply = JSON.parse(new TextDecoder().decode(u8.slice(8, 8 + Atomics.load(i32, 1))));
+    Atomics.store(i32, 0, 0);
+    return reply.result.method;
+  };
+  shmCall('load.shm', 5).then((r) => { loadResults.shm = r; });
   rpc(API + '/cors-refused', 'load.refused', 3, { 'x-rpc-method': 'Load.Refused' }).then((r) => { loadResults.refused = r; });
   rpc(API + '/cors-ok', 'load.crossOk', 4, { 'x-rpc-method': 'Load.CrossOk' }).then((r) => { loadResults.crossOk = r; });
 
@@ -60,6 +82,7 @@ function testPage(apiOrigin) {
     socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'later.ws', id: 12 }));
     results.refused = await rpc(API + '/cors-refused', 'later.refused', 13, { 'x-rpc-method': 'Later.Refused' });
     results.crossOk = await rpc(API + '/cors-ok', 'later.crossOk', 14, { 'x-rpc-method': 'Later.CrossOk' });
+    results.shm = await shmCall('later.shm', 15);
     return results;
   };
 
@@ -142,7 +165,8 @@ test('the panel shows every call of the page from its first request, and the obs
   const { context, extensionId } = browser;
   const page = await context.newPage();
   await page.goto(`${origins.pageOrigin}/app?test=load`);
-  await page.waitForFunction(() => loadResults.first && loadResults.refused && loadResults.crossOk && socketReplies.length === 1);
+  await page.waitForFunction(() => loadResults.first && loadResults.refused && loadResults.crossOk && loadResults.shm && socketReplies.length === 1);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   const tabId = await tabIdOf(context, extensionId, page);
 
   // Before any panel exists, the worker already holds the load's events.
@@ -170,6 +194,7 @@ test('the panel shows every call of the page from its first request, and the obs
   assert.equal(later.same, 'later.same');
   assert.match(later.refused, /TypeError/);
   assert.equal(later.crossOk, 'later.crossOk');
+  assert.equal(later.shm, 'later.shm');
 
   // Everything the worker stored reaches the panel.
   await waitFor('the panel to receive the later calls', async () => {
@@ -181,9 +206,15 @@ test('the panel shows every call of the page from its first request, and the obs
   // The app shows them: the first request of the load, the socket, the cross-origin calls.
   await waitFor('rows for every call in the panel', async () => {
     const text = (await panelRowsText(panel)).join('\n');
-    return ['load.first', 'load.ws', 'load.refused', 'load.crossOk', 'later.same', 'later.ws', 'later.refused', 'later.crossOk']
+    return ['load.first', 'load.ws', 'load.shm', 'load.refused', 'load.crossOk',
+      'later.same', 'later.ws', 'later.shm', 'later.refused', 'later.crossOk']
       .every((method) => text.includes(method));
   });
+
+  const rows = await panelRowsText(panel);
+  for (const [method, transport] of [['load.first', 'http'], ['load.ws', 'websocket'], ['load.shm', 'shared-mem'], ['later.shm', 'shared-mem']]) {
+    assert.ok(rows.some((row) => row.includes(method) && row.includes(transport)), `${method} over ${transport}: ${rows}`);
+  }
 
   // The refused call, with Chromium's CorsError for a preflight without Allow-Origin.
   await panel.locator('[data-testid="tab-cors"]').click();

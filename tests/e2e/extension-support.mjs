@@ -186,8 +186,35 @@ function frame(opcode, payload) {
   return Buffer.concat([header, payload]);
 }
 
+const ISOLATED = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
 /**
- * Two loopback origins. `page` serves the HTML given per path (`pages`), JSON-RPC at
+ * A worker serving the seed's shared-memory mailbox (command word at Int32 index 0: IDLE=0,
+ * REQUEST=1, RESPONSE=2; payload length at index 1; payload from byte 8): it answers each
+ * JSON-RPC request with `{result: {method}}`, blocking in Atomics.wait between requests.
+ * The page sends it `{ buffer }` once.
+ */
+const SHM_WORKER = `
+self.onmessage = (event) => {
+  const i32 = new Int32Array(event.data.buffer);
+  const u8 = new Uint8Array(event.data.buffer);
+  for (;;) {
+    while (Atomics.load(i32, 0) !== 1) Atomics.wait(i32, 0, Atomics.load(i32, 0));
+    const request = JSON.parse(new TextDecoder().decode(u8.slice(8, 8 + Atomics.load(i32, 1))));
+    const reply = new TextEncoder().encode(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: { method: request.method } }));
+    u8.set(reply, 8);
+    Atomics.store(i32, 1, reply.length);
+    Atomics.store(i32, 0, 2);
+    Atomics.notify(i32, 0);
+  }
+};`;
+
+/**
+ * Two loopback origins. `page` serves the HTML given per path (`pages`, cross-origin
+ * isolated), the shared-memory worker at `/shm-worker.js`, JSON-RPC at
  * `/rpc` and over a WebSocket at `/ws`. `api` is another origin: `/cors-ok` sends correct
  * CORS headers; `/cors-refused` answers the preflight 200 without any Access-Control
  * header, the way Go's net/rpc handler does. Every request to `api` is recorded.
@@ -203,12 +230,18 @@ export async function startOrigins(pages) {
       response.end(jsonRpcAnswer(body));
       return;
     }
+    if (url.pathname === '/shm-worker.js') {
+      response.writeHead(200, { ...ISOLATED, 'content-type': 'text/javascript', 'cache-control': 'no-store' });
+      response.end(SHM_WORKER);
+      return;
+    }
     const html = pages[url.pathname];
     if (html === undefined) {
       response.writeHead(404).end();
       return;
     }
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    // Cross-origin isolated, so the page can use SharedArrayBuffer.
+    response.writeHead(200, { ...ISOLATED, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     response.end(typeof html === 'function' ? html() : html);
   });
   page.on('upgrade', (request, socket) => {
