@@ -11,10 +11,70 @@
 //! id and gets the response); [`Correlator::mark_timeouts`] turns pending calls older than a
 //! timeout into timed-out calls (a late response still records its latency).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::event::Direction;
 use crate::model::{Call, CallKind, Outcome, Protocol, Transport};
+
+/// A small, fast, non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHasher)
+/// for the core's lookup tables, whose keys are ids and connection names from captures.
+/// Hash flooding is not a concern here: the tables are bounded by the session's caps and
+/// the input comes from the user's own app.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FastHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// A request id reduced to a comparable key: small integers without allocation, anything
 /// else by its exact JSON text (or decimal text for binary ids).
@@ -152,7 +212,9 @@ pub fn call_cost_bytes(call: &Call) -> u64 {
 #[derive(Debug, Default)]
 pub struct Correlator {
     calls: VecDeque<CallRecord>,
-    pending: BTreeMap<PendingKey, CallKey>,
+    pending: FastMap<PendingKey, CallKey>,
+    /// Number of pending entries per connection serial (absent when zero).
+    pending_per_connection: FastMap<u64, u32>,
     next_call_id: u64,
     retained_bytes: u64,
 }
@@ -240,6 +302,10 @@ impl Correlator {
                     outcome = Outcome::Duplicate;
                 }
             } else {
+                *self
+                    .pending_per_connection
+                    .entry(start.connection_serial)
+                    .or_default() += 1;
                 self.pending.insert(
                     key.clone(),
                     CallKey {
@@ -279,10 +345,21 @@ impl Correlator {
         })
     }
 
+    fn forget_pending(&mut self, key: &PendingKey) -> Option<CallKey> {
+        let call_key = self.pending.remove(key)?;
+        if let Some(count) = self.pending_per_connection.get_mut(&key.connection_serial) {
+            *count -= 1;
+            if *count == 0 {
+                self.pending_per_connection.remove(&key.connection_serial);
+            }
+        }
+        Some(call_key)
+    }
+
     /// Completes the call pending under `key`. Returns false when there is none (the caller
     /// then records an orphan with [`Correlator::orphan`]).
     pub fn close(&mut self, key: &PendingKey, end: CallEnd) -> bool {
-        let Some(call_key) = self.pending.remove(key) else {
+        let Some(call_key) = self.forget_pending(key) else {
             return false;
         };
         let Some(index) = self.index_of(call_key) else {
@@ -336,17 +413,17 @@ impl Correlator {
     /// Completes every call still pending on a connection (an HTTP exchange that ended, a
     /// socket that closed). Returns how many were completed.
     pub fn close_all(&mut self, connection_serial: u64, end: &CallEnd) -> usize {
-        let low = PendingKey {
-            connection_serial,
-            sent_by_page: false,
-            id: IdKey::Null,
-        };
-        let keys: Vec<PendingKey> = self
+        if !self.has_pending(connection_serial) {
+            return 0;
+        }
+        let mut keys: Vec<PendingKey> = self
             .pending
-            .range(low..)
-            .take_while(|(key, _)| key.connection_serial == connection_serial)
-            .map(|(key, _)| key.clone())
+            .keys()
+            .filter(|key| key.connection_serial == connection_serial)
+            .cloned()
             .collect();
+        // Deterministic order (the map's iteration order is not).
+        keys.sort();
         for key in &keys {
             self.close(key, end.clone());
         }
@@ -355,15 +432,7 @@ impl Correlator {
 
     /// True when the connection has calls waiting for a response.
     pub fn has_pending(&self, connection_serial: u64) -> bool {
-        let low = PendingKey {
-            connection_serial,
-            sent_by_page: false,
-            id: IdKey::Null,
-        };
-        self.pending
-            .range(low..)
-            .next()
-            .is_some_and(|(key, _)| key.connection_serial == connection_serial)
+        self.pending_per_connection.contains_key(&connection_serial)
     }
 
     /// Marks pending calls started `timeout_micros` or more before `now_micros` as timed out.
@@ -400,7 +469,7 @@ impl Correlator {
             }
             if let Some(record) = self.calls.pop_front() {
                 if let Some(key) = &record.pending {
-                    self.pending.remove(key);
+                    self.forget_pending(key);
                 }
                 let cost = call_cost_bytes(&record.call);
                 self.retained_bytes -= cost;
@@ -415,7 +484,7 @@ impl Correlator {
     pub fn evict_front(&mut self) -> Option<u64> {
         let record = self.calls.pop_front()?;
         if let Some(key) = &record.pending {
-            self.pending.remove(key);
+            self.forget_pending(key);
         }
         let cost = call_cost_bytes(&record.call);
         self.retained_bytes -= cost;

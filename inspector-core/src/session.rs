@@ -26,13 +26,14 @@
 //! of a capture) take the current time from the caller. Everything is deterministic: the
 //! same events and settings give the same frames and calls.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::correlate::{CallEnd, CallRecord, CallStart, Correlator, IdKey, PendingKey};
+use crate::correlate::{CallEnd, CallRecord, CallStart, Correlator, FastMap, IdKey, PendingKey};
 use crate::decode::binary::{BinaryDecoder, BinaryError, BinaryLayout, ByteOrder, FrameRole};
 use crate::decode::grpc_web::{self, GrpcWebBody};
 use crate::decode::jsonrpc::{
@@ -409,8 +410,8 @@ pub struct Session {
     next_unit_seq: u64,
     frames: FrameStore,
     correlator: Correlator,
-    connections: HashMap<u64, Connection>,
-    connection_ids: HashMap<String, HashMap<String, u64>>,
+    connections: FastMap<u64, Connection>,
+    connection_ids: FastMap<String, FastMap<String, u64>>,
     next_connection_serial: u64,
     evicted: EvictionCounts,
     dropped_by_producer: u64,
@@ -443,8 +444,8 @@ impl Session {
                 ..FrameStore::default()
             },
             correlator: Correlator::new(1),
-            connections: HashMap::new(),
-            connection_ids: HashMap::new(),
+            connections: FastMap::default(),
+            connection_ids: FastMap::default(),
             next_connection_serial: 1,
             evicted: EvictionCounts::default(),
             dropped_by_producer: 0,
@@ -2161,11 +2162,16 @@ impl Session {
                     .method_field
                     .filter(|_| layout.payload_codec == binary::PayloadCodec::Protobuf)
                     .and_then(|field| protobuf::find_string_field(payload, field));
-                let type_text = message_type.map(|value| format!("type 0x{value:02x}"));
-                let method: String = match (guessed, &type_text) {
-                    (Some(name), _) => name.to_owned(),
-                    (None, Some(text)) => format!("{} {}", layout.name, text),
-                    (None, None) => layout.name.clone(),
+                let type_text = match (role, guessed) {
+                    (FrameRole::Other, _) | (_, None) => {
+                        message_type.map(|value| format!("type 0x{value:02x}"))
+                    }
+                    _ => None,
+                };
+                let method: Cow<'_, str> = match (guessed, &type_text) {
+                    (Some(name), _) => Cow::Borrowed(name),
+                    (None, Some(text)) => Cow::Owned(format!("{} {}", layout.name, text)),
+                    (None, None) => Cow::Borrowed(layout.name.as_str()),
                 };
                 let request_text = request_id.map(|value| value.to_string());
                 let role_text = match role {

@@ -544,3 +544,12 @@ fn truncated_objects_keep_their_complete_top_level_members() {
         let _ = scan_truncated(&text[..end.min(text.len())]);
     }
 }
+
+#[test]
+fn invalid_utf8_is_a_parse_error_with_its_position() {
+    let JsonRpcPayload::ParseError(failure) = parse_payload(b"{\"method\":\n\"a\xff\"}") else {
+        panic!("expected a parse error");
+    };
+    assert_eq!((failure.line, failure.column), (2, 3));
+    assert!(failure.message.contains("UTF-8"), "{}", failure.message);
+}

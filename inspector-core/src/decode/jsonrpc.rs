@@ -221,39 +221,48 @@ impl From<serde_json::Error> for ParseFailure {
 
 /// Parses one payload (an HTTP body, a WebSocket message) as JSON-RPC.
 pub fn parse_payload(bytes: &[u8]) -> JsonRpcPayload<'_> {
+    // Validate UTF-8 once: serde_json's slice reader would re-validate every raw member.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => return JsonRpcPayload::ParseError(utf8_failure(bytes, &error)),
+    };
     let first = bytes
         .iter()
         .copied()
         .find(|byte| !byte.is_ascii_whitespace());
     match first {
-        Some(b'{') => match serde_json::from_slice::<Members<'_>>(bytes) {
-            Ok(members) => {
-                let raw = trim_json(bytes);
-                JsonRpcPayload::Single(classify(members, raw))
-            }
+        Some(b'{') => match serde_json::from_str::<Members<'_>>(text) {
+            Ok(members) => JsonRpcPayload::Single(classify(members, text.trim())),
             Err(error) => JsonRpcPayload::ParseError(error.into()),
         },
-        Some(b'[') => match serde_json::from_slice::<Vec<&RawValue>>(bytes) {
+        Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(text) {
             Ok(elements) if elements.is_empty() => {
-                JsonRpcPayload::Batch(vec![invalid(trim_json(bytes), Violation::EmptyBatch)])
+                JsonRpcPayload::Batch(vec![invalid(text.trim(), Violation::EmptyBatch)])
             }
             Ok(elements) => {
                 JsonRpcPayload::Batch(elements.into_iter().map(parse_element).collect())
             }
             Err(error) => JsonRpcPayload::ParseError(error.into()),
         },
-        _ => match serde_json::from_slice::<&RawValue>(bytes) {
+        _ => match serde_json::from_str::<&RawValue>(text) {
             Ok(raw) => JsonRpcPayload::Single(invalid(raw.get(), Violation::NotAnObject)),
             Err(error) => JsonRpcPayload::ParseError(error.into()),
         },
     }
 }
 
-fn trim_json(bytes: &[u8]) -> &str {
-    // Only called after serde_json accepted the bytes, so they are UTF-8.
-    std::str::from_utf8(bytes)
-        .map(str::trim)
-        .unwrap_or_default()
+fn utf8_failure(bytes: &[u8], error: &std::str::Utf8Error) -> ParseFailure {
+    let before = &bytes[..error.valid_up_to()];
+    let line_start = before
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |index| index + 1);
+    ParseFailure {
+        line: before.iter().filter(|byte| **byte == b'\n').count() + 1,
+        column: before.len() - line_start + 1,
+        message: format!("invalid UTF-8 at byte {}", error.valid_up_to()),
+        unexpected_end: error.error_len().is_none(),
+    }
 }
 
 fn parse_element(raw: &RawValue) -> JsonRpcMessage<'_> {
