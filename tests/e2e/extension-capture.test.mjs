@@ -336,3 +336,38 @@ test('a flood before the panel opens stays bounded, and the panel shows exactly 
   await panel.close();
   await page.close();
 });
+
+test('across navigations the log is kept by the extension and cleared by the panel unless preserved', async () => {
+  const { context, extensionId } = browser;
+  const page = await context.newPage();
+  await page.goto(`${origins.pageOrigin}/app?test=navigate`);
+  await page.waitForFunction(() => loadResults.first !== undefined);
+  const tabId = await tabIdOf(context, extensionId, page);
+  const { panel, errors } = await openPanel(context, extensionId, tabId);
+  const firstLoads = async () => (await panelRowsText(panel)).filter((row) => row.includes('load.first')).length;
+  await waitFor('the first load in the panel', async () => (await firstLoads()) === 1);
+
+  // Preserve log on: a reload adds the new load's calls to the old ones.
+  await panel.locator('[data-testid="preserve-log"]').check();
+  await page.reload();
+  await page.waitForFunction(() => loadResults.first !== undefined);
+  await waitFor('both loads in the panel', async () => (await firstLoads()) === 2);
+
+  // Preserve log off: the next navigation starts the panel afresh.
+  await panel.locator('[data-testid="preserve-log"]').uncheck();
+  await page.goto(`${origins.pageOrigin}/app?test=navigate&again=1`);
+  await page.waitForFunction(() => loadResults.first !== undefined);
+  await waitFor('only the latest load in the panel', async () => (await firstLoads()) === 1);
+
+  // The extension itself kept all three loads, so a panel opened now (preserve log is
+  // remembered off) replays them and keeps the last one only.
+  const stored = await storedEvents(context, extensionId, tabId);
+  assert.equal(stored.filter((event) => event.type === 'page').length, 3);
+  const { panel: reopened } = await openPanel(context, extensionId, tabId);
+  await waitFor('the reopened panel to show the latest load', async () =>
+    (await panelRowsText(reopened)).filter((row) => row.includes('load.first')).length === 1);
+  assert.deepEqual(errors, []);
+  await reopened.close();
+  await panel.close();
+  await page.close();
+});
