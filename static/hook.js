@@ -238,18 +238,26 @@
   }
 
   /** Makes a replacement function look like the one it replaces (name, length, toString). */
+  // Replacements print as the functions they replace. Function.prototype.toString is
+  // wrapped once (and prints as itself) instead of giving each replacement an own
+  // `toString` property, which the app could see in getOwnPropertyNames.
+  var disguised = typeof WeakMap === 'function' ? new WeakMap() : null;
+  function installToString() {
+    if (!disguised) return;
+    var nativeToString = N.functionToString;
+    var toString = function toString() {
+      var original = typeof this === 'function' ? disguised.get(this) : undefined;
+      return nativeToString.call(original !== undefined ? original : this);
+    };
+    disguise(toString, nativeToString);
+    replaceProperty(Function.prototype, 'toString', toString);
+  }
+
   function disguise(replacement, original) {
     try {
       Object.defineProperty(replacement, 'name', { value: original.name, configurable: true });
       Object.defineProperty(replacement, 'length', { value: original.length, configurable: true });
-      Object.defineProperty(replacement, 'toString', {
-        value: function toString() {
-          return N.functionToString.call(original);
-        },
-        configurable: true,
-        writable: true,
-        enumerable: false,
-      });
+      if (disguised) disguised.set(replacement, original);
     } catch (error) {
       noteInternalError(error);
     }
@@ -310,7 +318,7 @@
     return new Uint8Array(view);
   }
 
-  var TEXT_TYPES = /^text\/|[/+](json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|yaml|csv)\b|ndjson|event-stream/i;
+  var TEXT_TYPES = /^text\/|^multipart\/form-data|[/+](json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|yaml|csv)\b|ndjson|event-stream/i;
   function isTextType(contentType) {
     return typeof contentType === 'string' && TEXT_TYPES.test(contentType);
   }
@@ -348,7 +356,7 @@
     for (var i = 0; i < bytes.length; i += 0x8000) {
       chunks.push(N.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000)));
     }
-    return N.btoa(chunks.join(''));
+    return N.btoa.call(global, chunks.join(''));
   }
 
   /**
@@ -1012,6 +1020,7 @@
   function xhrFinish(xhr, state, outcome, error) {
     if (state.finished) return;
     state.finished = true;
+    if (state.stopListening) state.stopListening();
     if (outcome !== 'load') {
       record(makeEvent(state.connectionId, 'http_failure', {
         failure: outcome === 'timeout' ? 'timeout' : outcome === 'abort' ? 'abort' : 'network',
@@ -1046,18 +1055,18 @@
     });
   }
 
-  function xhrListen(xhr) {
-    var state = xhrStates.get(xhr);
-    if (!state || state.listening) return;
-    state.listening = true;
-    ['load', 'error', 'abort', 'timeout'].forEach(function (type) {
-      N.addEventListener.call(xhr, type, function () {
-        var current = xhrStates.get(xhr);
-        if (current && current.connectionId !== null && current.async) {
-          guard(function () { xhrFinish(xhr, current, type, null); });
-        }
-      });
-    });
+  var XHR_END_EVENTS = ['load', 'error', 'abort', 'timeout'];
+  var removeListener = global.EventTarget && global.EventTarget.prototype.removeEventListener;
+
+  /** Listens for the end of the request `state` (one set of listeners per send). */
+  function xhrListen(xhr, state) {
+    var onEnd = function (event) {
+      guard(function () { xhrFinish(xhr, state, event.type, null); });
+    };
+    state.stopListening = function () {
+      XHR_END_EVENTS.forEach(function (type) { removeListener.call(xhr, type, onEnd); });
+    };
+    XHR_END_EVENTS.forEach(function (type) { N.addEventListener.call(xhr, type, onEnd); });
   }
 
   function wrapMethod(prototype, name, makeWrapper) {
@@ -1081,19 +1090,24 @@
             connectionId: null,
             finished: false,
             sent: false,
-            listening: false,
+            stopListening: null,
           };
         }) || null;
-        var result = nativeOpen.apply(this, arguments);
         var xhr = this;
         guard(function () {
+          // Reopening ends the previous request. An app that reopens from its own load (or
+          // error) handler runs before our listener, so the response is read here, while
+          // it is still there; reopening mid-flight aborts silently.
           var previous = xhrStates.get(xhr);
-          if (state === null) {
-            xhrStates.delete(xhr);
-            return;
+          if (previous && previous.sent && !previous.finished && previous.async) {
+            var done = xhr.readyState === 4;
+            xhrFinish(xhr, previous, done ? (xhr.status === 0 ? 'error' : 'load') : 'abort', null);
           }
-          if (previous) state.listening = previous.listening;
-          xhrStates.set(xhr, state);
+        });
+        var result = nativeOpen.apply(this, arguments);
+        guard(function () {
+          if (state === null) xhrStates.delete(xhr);
+          else xhrStates.set(xhr, state);
         });
         return result;
       };
@@ -1135,7 +1149,7 @@
             redirect: 'follow',
             upload_listeners: !!upload && uploadsWithListeners.has(upload),
           }, described, state.headers.slice());
-          if (state.async) xhrListen(xhr);
+          if (state.async) xhrListen(xhr, state);
         });
         if (state.async) return nativeSend.apply(this, arguments);
         var result;
@@ -1471,6 +1485,8 @@
     nextWorker: 0,
     workers: [],
     incomingAnnotations: null,
+    outboxRing: null,
+    drainTimer: null,
   };
 
   function directionOfThread() {
@@ -1816,6 +1832,12 @@
   //     a worker posts them to its parent (before blocking, and at least every 20 ms).
   function emitShm(event, raw) {
     if (isWorkerScope) {
+      if (shm.outboxRing !== null && shm.outbox.length === 0) {
+        if (writeOutboxRecord(shm.outboxRing, event, raw)) return;
+        shm.outboxDropped += 1;
+        scheduleOutboxFlush();
+        return;
+      }
       if (shm.outbox.length >= WORKER_MAX_PENDING) {
         shm.outboxDropped += 1;
         return;
@@ -1823,18 +1845,98 @@
       if (shm.outbox.length === 0) shm.outboxSince = nowMicros();
       shm.outbox.push({ event: event, raw: raw });
       if (nowMicros() - shm.outboxSince > WORKER_FLUSH_MILLIS * 1000) flushOutbox();
-      else if (shm.outboxTimer === null) {
-        shm.outboxTimer = N.setTimeout.call(global, function () {
-          shm.outboxTimer = null;
-          guard(flushOutbox);
-        }, WORKER_FLUSH_MILLIS);
-      }
+      else scheduleOutboxFlush();
       return;
     }
     shm.reorder.push({ event: event, raw: raw });
     if (shm.reorderTimer === null) {
       shm.reorderTimer = N.setTimeout.call(global, releaseReordered, REORDER_MICROS / 1000);
     }
+  }
+
+  function scheduleOutboxFlush() {
+    if (shm.outboxTimer !== null) return;
+    shm.outboxTimer = N.setTimeout.call(global, function () {
+      shm.outboxTimer = null;
+      guard(flushOutbox);
+    }, WORKER_FLUSH_MILLIS);
+  }
+
+  // A worker's shared-memory events travel through a ring in a SharedArrayBuffer of the
+  // hook's own (one per worker, created by the parent): a worker spinning on Atomics never
+  // pays for a postMessage, and the parent drains the ring on a timer. Records: Uint32 JSON
+  // length, Uint32 raw length, the JSON of { event, size }, the raw payload bytes.
+  var OUTBOX_BYTES = 256 * 1024;
+  var OUTBOX_DATA = 8;
+
+  function outboxViews(buffer) {
+    return { i32: new S.Int32Array(buffer, 0, 2), u8: new S.Uint8Array(buffer), capacity: buffer.byteLength - OUTBOX_DATA };
+  }
+
+  function outboxPut(ring, position, bytes) {
+    var first = Math.min(bytes.length, ring.capacity - position);
+    ring.u8.set(first === bytes.length ? bytes : bytes.subarray(0, first), OUTBOX_DATA + position);
+    if (first < bytes.length) ring.u8.set(bytes.subarray(first), OUTBOX_DATA);
+  }
+
+  function outboxGet(ring, position, length) {
+    var out = new S.Uint8Array(length);
+    var first = Math.min(length, ring.capacity - position);
+    out.set(ring.u8.subarray(OUTBOX_DATA + position, OUTBOX_DATA + position + first), 0);
+    if (first < length) out.set(ring.u8.subarray(OUTBOX_DATA, OUTBOX_DATA + length - first), first);
+    return out;
+  }
+
+  var outboxHeader = new Uint8Array(8);
+  var outboxHeaderView = new DataView(outboxHeader.buffer);
+
+  function writeOutboxRecord(ring, event, raw) {
+    var json = textEncoder.encode(N.stringify({ event: event, size: raw ? raw.size : -1 }));
+    var rawLength = raw ? raw.bytes.length : 0;
+    var total = 8 + json.length + rawLength;
+    var head = nativeLoad(ring.i32, 0);
+    var tail = nativeLoad(ring.i32, 1);
+    var used = (head - tail + ring.capacity) % ring.capacity;
+    if (ring.capacity - 1 - used < total) return false;
+    outboxHeaderView.setUint32(0, json.length, true);
+    outboxHeaderView.setUint32(4, rawLength, true);
+    outboxPut(ring, head, outboxHeader);
+    outboxPut(ring, (head + 8) % ring.capacity, json);
+    if (raw) outboxPut(ring, (head + 8 + json.length) % ring.capacity, raw.bytes);
+    atomicsNative.store.call(S.Atomics, ring.i32, 0, (head + total) % ring.capacity);
+    return true;
+  }
+
+  /** Parent side: takes every complete record out of a worker's outbox ring. */
+  function drainOutbox(ring) {
+    var head = nativeLoad(ring.i32, 0);
+    var tail = nativeLoad(ring.i32, 1);
+    var decoder = new N.TextDecoder();
+    while (tail !== head) {
+      var header = outboxGet(ring, tail, 8);
+      var view = new DataView(header.buffer);
+      var jsonLength = view.getUint32(0, true);
+      var rawLength = view.getUint32(4, true);
+      var record = N.parse(decoder.decode(outboxGet(ring, (tail + 8) % ring.capacity, jsonLength)));
+      var raw = null;
+      if (record.size >= 0) raw = { bytes: outboxGet(ring, (tail + 8 + jsonLength) % ring.capacity, rawLength), size: record.size };
+      tail = (tail + 8 + jsonLength + rawLength) % ring.capacity;
+      record.event.session_id = sessionId;
+      emitShm(record.event, raw);
+    }
+    atomicsNative.store.call(S.Atomics, ring.i32, 1, tail);
+  }
+
+  function drainWorkers() {
+    shm.drainTimer = null;
+    var kept = [];
+    for (var i = 0; i < shm.workers.length; i++) {
+      var state = shm.workers[i];
+      guard(function () { drainOutbox(state.outbox); });
+      if (!state.closed) kept.push(state);
+    }
+    shm.workers = kept;
+    if (kept.length > 0) shm.drainTimer = N.setTimeout.call(global, drainWorkers, WORKER_FLUSH_MILLIS);
   }
 
   function flushOutbox() {
@@ -2214,6 +2316,10 @@
       if (kind === 'buffers') shm.incomingAnnotations = data.entries;
       else if (kind === 'init' && !fromWorker) {
         if (data.registry && !shm.registry) useRegistry(data.registry);
+        if (data.outbox && shm.outboxRing === null) {
+          shm.outboxRing = outboxViews(data.outbox);
+          flushOutbox(); // What was recorded before the ring arrived goes by message.
+        }
       } else if (kind === 'events' && fromWorker) {
         mergeWorkerEvents(fromWorker, data);
       }
@@ -2290,10 +2396,20 @@
         urls.forEach(function (blobUrl) { guard(function () { S.revokeObjectURL.call(N.URL, blobUrl); }); });
       }
     });
-    var init = { registry: shm.registry ? shm.registry.buffer : null };
+    var init = { registry: shm.registry ? shm.registry.buffer : null, outbox: null };
+    if (shm.registry) {
+      init.outbox = new S.SharedArrayBuffer(OUTBOX_BYTES);
+      state.outbox = outboxViews(init.outbox);
+      state.closed = false;
+      shm.workers.push(state);
+      workerStates.set(worker, state);
+      if (shm.drainTimer === null) shm.drainTimer = N.setTimeout.call(global, drainWorkers, WORKER_FLUSH_MILLIS);
+    }
     init[SHM_MARKER] = 'init';
     S.workerPostMessage.call(worker, init);
   }
+
+  var workerStates = typeof WeakMap === 'function' ? new WeakMap() : null;
 
   function installWorkers() {
     if (!S.Worker || !S.workerPostMessage || typeof Reflect !== 'object') return;
@@ -2328,6 +2444,15 @@
         var annotation = guard(function () { return annotationFor(message); }) || null;
         if (annotation !== null) nativePost.call(this, annotation);
         return nativePost.apply(this, arguments);
+      };
+    });
+    wrapMethod(Native.prototype, 'terminate', function (nativeTerminate) {
+      return function terminate() {
+        var result = nativeTerminate.apply(this, arguments);
+        // Its outbox stays readable: drained once more by the timer, then forgotten.
+        var state = workerStates && workerStates.get(this);
+        if (state) state.closed = true;
+        return result;
       };
     });
     replaceProperty(global, 'Worker', Wrapped);
@@ -2447,7 +2572,7 @@
     installWorkerScope();
   }
 
-  var installers = [installFetch, installXhr, installWebSocket, installEventSource, installSharedMemory];
+  var installers = [installToString, installFetch, installXhr, installWebSocket, installEventSource, installSharedMemory];
 
   // ---------------------------------------------------------------------------------------
   // 13. Public API and install.
