@@ -148,7 +148,35 @@
     return out;
   }
 
+  /**
+   * Benchmark: `count` mailbox round trips page -> worker (store + notify, the worker wakes
+   * from Atomics.wait, answers, store + notify, the page wakes from waitAsync), timed by the
+   * app itself around each call. Times in milliseconds.
+   */
+  async function benchRoundTrips(options) {
+    var sab = new SharedArrayBuffer(4096);
+    if (options.register) register(sab, { name: 'bench', layout: 'mailbox' });
+    var worker = startWorker(options.workerKind);
+    var total = options.warmup + options.count;
+    var served = job(worker, { op: 'serve-mailbox', buffer: sab, count: total });
+    var mailbox = L.views(sab);
+    var times = [];
+    var started = performance.now();
+    for (var i = 0; i < total; i++) {
+      var request = L.json({ jsonrpc: '2.0', method: 'math.add', params: [i, 1], id: i + 1 });
+      var before = performance.now();
+      await L.mailboxCallAsync(mailbox, request);
+      var after = performance.now();
+      if (i >= options.warmup) times.push(after - before);
+    }
+    var elapsed = performance.now() - started;
+    await served;
+    worker.terminate();
+    return { times: times, elapsed_ms: elapsed };
+  }
+
   global.ShmScenarios = {
+    benchRoundTrips: benchRoundTrips,
     mailboxToWorker: mailboxToWorker,
     mailboxToPage: mailboxToPage,
     ringRoundTrips: ringRoundTrips,
