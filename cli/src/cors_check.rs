@@ -56,8 +56,13 @@ pub struct CorsCheckArgs {
 /// Arguments of `framescope cors-explain`.
 #[derive(clap::Args, Debug)]
 pub struct CorsExplainArgs {
-    /// JSON file with `request` and `observations` (`-` reads standard input).
-    pub file: PathBuf,
+    /// JSON file with `request` and `observations`, or a `sequence` of them (`-` reads
+    /// standard input).
+    #[arg(required_unless_present = "message", conflicts_with = "message")]
+    pub file: Option<PathBuf>,
+    /// A CORS error message copied from Chrome's console instead of a file.
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -285,14 +290,17 @@ async fn probe_handler(headers: axum::http::HeaderMap, body: Bytes) -> axum::res
 
 /// Runs `framescope cors-explain`.
 pub fn run_explain(args: CorsExplainArgs) -> anyhow::Result<ExitCode> {
-    let text = if args.file.as_os_str() == "-" {
+    if let Some(message) = &args.message {
+        return explain_message(message, args.json);
+    }
+    let file = args.file.unwrap_or_else(|| PathBuf::from("-"));
+    let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
     } else {
-        std::fs::read_to_string(&args.file)
-            .with_context(|| format!("cannot read {}", args.file.display()))?
+        std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
     };
     let input: ExplainInput = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a cors-explain input", args.file.display()))?;
+        .with_context(|| format!("{} is not a cors-explain input", file.display()))?;
     let options = AnalyzerOptions::default();
     let steps = match input {
         ExplainInput::Single(step) => {
@@ -333,6 +341,45 @@ pub fn run_explain(args: CorsExplainArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(analyses.last().map_or(ExitCode::SUCCESS, exit_code))
+}
+
+/// `cors-explain --message`: a console message read back to Chromium's error, explained.
+fn explain_message(text: &str, json: bool) -> anyhow::Result<ExitCode> {
+    use inspector_core::cors::console::{explain_console_message, parse_console_message};
+    let message = parse_console_message(text)?;
+    let explained = explain_console_message(&message);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&explained)?);
+        return Ok(ExitCode::from(1));
+    }
+    let mut out = format!(
+        "Verdict: BLOCKED: {}{}\nWhy: {}\n",
+        message.cors_error,
+        if message.failed_parameter.is_empty() {
+            String::new()
+        } else {
+            format!(" (failedParameter: {})", message.failed_parameter)
+        },
+        explained.explanation
+    );
+    if let Some(fix) = &explained.fix {
+        out.push_str(&format!("Fix: {}\n", fix.summary));
+        if !fix.preflight_response_headers.is_empty() {
+            out.push_str("  OPTIONS response (status 204):\n");
+            for (name, value) in &fix.preflight_response_headers {
+                out.push_str(&format!("    {name}: {value}\n"));
+            }
+        }
+        out.push_str("  Every response:\n");
+        for (name, value) in &fix.response_headers {
+            out.push_str(&format!("    {name}: {value}\n"));
+        }
+    }
+    if let Some(probe) = &explained.probe_command {
+        out.push_str(&format!("Probe the server: {probe}\n"));
+    }
+    print!("{out}");
+    Ok(ExitCode::from(1))
 }
 
 fn exit_code(analysis: &CorsAnalysis) -> ExitCode {

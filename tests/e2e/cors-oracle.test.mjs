@@ -181,7 +181,7 @@ let server;
 let browser;
 let page;
 let cdp;
-const events = { requests: new Map(), failed: new Map(), issues: [], deprecations: [] };
+const events = { requests: new Map(), failed: new Map(), issues: [], deprecations: [], console: [] };
 const results = [];
 const workDir = mkdtempSync(path.join(tmpdir(), 'cors-oracle-'));
 
@@ -192,6 +192,9 @@ before(async () => {
   page = await context.newPage();
   await page.goto(`${server.pageOrigin}/page`);
   cdp = await context.newCDPSession(page);
+  page.on('console', (message) => {
+    if (message.type() === 'error') events.console.push(message.text());
+  });
   cdp.on('Network.requestWillBeSent', (event) => {
     events.requests.set(event.requestId, {
       url: event.request.url,
@@ -460,7 +463,22 @@ CASES.forEach((spec, index) => {
     const deprecated = events.deprecations.slice(deprecationsBefore).includes('AuthorizationCoveredByWildcard');
     const warningsAgree = JSON.stringify(hidden) === JSON.stringify(warnedHidden)
       && deprecated === warnings.includes('authorization_covered_by_wildcard');
-    results.push({ name: spec.name, chromium, analyzer: predicted, analyzerAgrees, sawPreflight, preflightRequired: analysis.preflight_required, preflightAgrees, cli, warningsAgree, hidden, warnedHidden, deprecated, warnings });
+    const consoleMessages = events.console.filter((text) => text.includes(`case=${caseId}&`));
+    // Chromium's console message, pasted into `cors-explain --message`, reads back to the
+    // same error and parameter.
+    let consoleAgrees;
+    if (chromium.kind === 'cors' && consoleMessages.length > 0) {
+      const parsed = [];
+      for (const text of consoleMessages) {
+        const explained = await run(['cors-explain', '--message', text, '--json']);
+        assert.ok(explained.stdout.trim().startsWith('{'), `cors-explain --message failed on ${text}: ${explained.stderr}`);
+        const message = JSON.parse(explained.stdout);
+        parsed.push([message.cors_error, message.failed_parameter]);
+      }
+      consoleAgrees = parsed.some(([error, parameter]) => error === chromium.error && parameter === chromium.parameter);
+    }
+    results.push({ name: spec.name, consoleMessages, consoleAgrees, chromium, analyzer: predicted, analyzerAgrees, sawPreflight, preflightRequired: analysis.preflight_required, preflightAgrees, cli, warningsAgree, hidden, warnedHidden, deprecated, warnings });
+    assert.notEqual(consoleAgrees, false, `console messages ${JSON.stringify(consoleMessages)} do not read back to ${JSON.stringify(chromium)}`);
     assert.ok(warningsAgree, `warnings ${JSON.stringify(warnings)} / hidden ${JSON.stringify(warnedHidden)} vs page saw null for ${JSON.stringify(hidden)}, Chromium deprecation AuthorizationCoveredByWildcard: ${deprecated}`);
     assert.notEqual(chromium.kind, 'none-reported', `Chromium reported nothing for ${spec.name}: ${JSON.stringify(result)}`);
     assert.ok(analyzerAgrees, `analyzer ${JSON.stringify(predicted)} vs Chromium ${JSON.stringify(chromium)}\n${analysis.explanation}`);
@@ -612,6 +630,8 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
     cli_agreement: `${cliAgree}/${cliCases.length}`,
     cors_errors_seen: [...seen].sort(),
     identical_preflights: results.filter((r) => r.cli?.samePreflight && r.cli.browserPreflights.length > 0).length,
+    console_messages_checked: results.filter((r) => r.consoleAgrees !== undefined).length,
+    console_messages_agreeing: results.filter((r) => r.consoleAgrees === true).length,
     fixes_checked: results.filter((r) => r.fixWorks !== undefined).length,
     fixes_working: results.filter((r) => r.fixWorks === true).length,
     warning_checks: results.filter((r) => r.warningsAgree !== undefined).length,
@@ -622,7 +642,7 @@ test('summary: agreement with Chromium and coverage of CorsError values', () => 
   mkdirSync(path.join(ROOT, 'target'), { recursive: true });
   writeFileSync(path.join(ROOT, 'target/cors-oracle-report.json'), JSON.stringify(report, null, 2));
   report.cache_calls = results.filter((r) => r.cache).length;
-  console.log(`CORS oracle: ${total} cases (${report.cache_calls} of them calls in preflight-cache sequences), analyzer agrees on ${analyzerAgree} (${(100 * report.analyzer_agreement_rate).toFixed(1)}%), cors-check agrees on ${cliAgree}/${cliCases.length}; fixes that made Chromium allow the call: ${report.fixes_working}/${report.fixes_checked}; cases where cors-check sent byte-identical preflight headers (method, headers, origin): ${report.identical_preflights}; CorsError values seen: ${report.cors_errors_seen.join(', ')}`);
+  console.log(`CORS oracle: ${total} cases (${report.cache_calls} of them calls in preflight-cache sequences), analyzer agrees on ${analyzerAgree} (${(100 * report.analyzer_agreement_rate).toFixed(1)}%), cors-check agrees on ${cliAgree}/${cliCases.length}; fixes that made Chromium allow the call: ${report.fixes_working}/${report.fixes_checked}; console messages read back: ${report.console_messages_agreeing}/${report.console_messages_checked}; cases where cors-check sent byte-identical preflight headers (method, headers, origin): ${report.identical_preflights}; CorsError values seen: ${report.cors_errors_seen.join(', ')}`);
   assert.equal(results.filter((r) => !r.cache).length, CASES.length, 'every case ran');
   assert.equal(results.filter((r) => r.cache).length, CACHE_SEQUENCES.reduce((n, s) => n + s.steps.length, 0), 'every cached call ran');
   const required = [

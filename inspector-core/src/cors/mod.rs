@@ -19,6 +19,7 @@
 pub mod cache;
 pub mod capture;
 pub mod check;
+pub mod console;
 pub mod error;
 pub mod fix;
 pub mod flow;
