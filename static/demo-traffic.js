@@ -42,6 +42,7 @@
     messages_sent: 0,
     messages_received: 0,
     sse_events: 0,
+    shm_calls: 0,
   };
 
   function pick(items) {
@@ -304,6 +305,155 @@
     state.source = source;
   }
 
+  // --- Shared memory: a worker service over a mailbox and two rings (static/demo-shm-worker.js) --
+
+  var SHM_MAILBOX_INTERVAL_MILLIS = 800;
+  var SHM_RING_INTERVAL_MILLIS = 450;
+  var SHM_RING_CAPACITY_BYTES = 512;
+  var shm = null;
+
+  function shmViews(buffer) {
+    return { i32: new Int32Array(buffer), u8: new Uint8Array(buffer) };
+  }
+
+  function shmAvailable() {
+    return global.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' &&
+      typeof Atomics.waitAsync === 'function' && typeof Worker === 'function';
+  }
+
+  async function shmMailboxCall(mailbox, request) {
+    var bytes = new TextEncoder().encode(JSON.stringify(request));
+    mailbox.u8.set(bytes, 8);
+    Atomics.store(mailbox.i32, 1, bytes.length);
+    Atomics.store(mailbox.i32, 0, 1);
+    Atomics.notify(mailbox.i32, 0);
+    while (Atomics.load(mailbox.i32, 0) === 1) {
+      var waited = Atomics.waitAsync(mailbox.i32, 0, 1, 10000);
+      if (waited.async) await waited.value;
+      if (!shm || shm.stopped) return;
+    }
+    Atomics.store(mailbox.i32, 0, 0);
+    Atomics.notify(mailbox.i32, 0);
+    counts.shm_calls += 1;
+  }
+
+  function shmMailboxTick() {
+    if (!shm || shm.mailboxBusy) return;
+    shm.mailboxBusy = true;
+    var request = Math.random() < 0.02
+      ? rpc('cache.flush')
+      : pick([
+        rpc('image.thumbnail', [integer(320, 4096), integer(240, 2160)]),
+        rpc('crypto.hash', ['payload-' + integer(1, 99999)]),
+        rpc('index.search', ['gopher ' + pick(['wasm', 'rpc', 'atomics'])]),
+        rpc('index.search', ['shared memory']),
+        rpc('image.crop', [10, 10]),
+      ]);
+    shmMailboxCall(shm.bus, request).then(function () {
+      if (shm) shm.mailboxBusy = false;
+    });
+  }
+
+  function shmRingWrite(ring, bytes) {
+    var head = Atomics.load(ring.i32, 0);
+    var tail = Atomics.load(ring.i32, 1);
+    var capacity = SHM_RING_CAPACITY_BYTES;
+    if (capacity - 1 - ((head - tail + capacity) % capacity) < 4 + bytes.length) return false;
+    var n = bytes.length;
+    var prefixed = new Uint8Array(4 + n);
+    prefixed.set([n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255], 0);
+    prefixed.set(bytes, 4);
+    for (var i = 0; i < prefixed.length; i++) ring.u8[8 + ((head + i) % capacity)] = prefixed[i];
+    Atomics.store(ring.i32, 0, (head + prefixed.length) % capacity);
+    Atomics.notify(ring.i32, 0);
+    return true;
+  }
+
+  function shmRingDrain(ring) {
+    var capacity = SHM_RING_CAPACITY_BYTES;
+    for (;;) {
+      var head = Atomics.load(ring.i32, 0);
+      var tail = Atomics.load(ring.i32, 1);
+      if (head === tail) return;
+      var n = 0;
+      for (var i = 3; i >= 0; i--) n = n * 256 + ring.u8[8 + ((tail + i) % capacity)];
+      Atomics.store(ring.i32, 1, (tail + 4 + n) % capacity);
+      Atomics.notify(ring.i32, 1);
+      counts.shm_calls += 1;
+    }
+  }
+
+  function shmRingTick() {
+    if (!shm) return;
+    shmRingDrain(shm.ringResponses);
+    var burst = integer(1, 4);
+    for (var i = 0; i < burst; i++) {
+      if (!shmRingWrite(shm.ringRequests, nextCafeFrame())) break;
+    }
+  }
+
+  /** The page answers the worker's questions on the callback mailbox, never blocking. */
+  async function shmServeCallbacks(mailbox) {
+    while (shm && !shm.stopped) {
+      var state = Atomics.load(mailbox.i32, 0);
+      if (state !== 1) {
+        var waited = Atomics.waitAsync(mailbox.i32, 0, state, 1000);
+        if (waited.async) await waited.value;
+        continue;
+      }
+      var length = Atomics.load(mailbox.i32, 1);
+      var request = JSON.parse(new TextDecoder().decode(mailbox.u8.slice(8, 8 + length)));
+      var bytes = new TextEncoder().encode(JSON.stringify({ jsonrpc: '2.0', result: { shown: true }, id: request.id }));
+      mailbox.u8.set(bytes, 8);
+      Atomics.store(mailbox.i32, 1, bytes.length);
+      Atomics.store(mailbox.i32, 0, 2);
+      Atomics.notify(mailbox.i32, 0);
+    }
+  }
+
+  function startSharedMemory() {
+    if (!shmAvailable()) return;
+    var buffers = {
+      bus: new SharedArrayBuffer(4096),
+      callback: new SharedArrayBuffer(1024),
+      ringRequests: new SharedArrayBuffer(8 + SHM_RING_CAPACITY_BYTES),
+      ringResponses: new SharedArrayBuffer(8 + SHM_RING_CAPACITY_BYTES),
+      control: new SharedArrayBuffer(4),
+    };
+    var api = global.framescope;
+    if (api && typeof api.registerSharedChannel === 'function') {
+      api.registerSharedChannel(buffers.bus, { name: 'demo-bus', layout: 'mailbox' });
+      api.registerSharedChannel(buffers.callback, { name: 'demo-callback', layout: 'mailbox' });
+      api.registerSharedChannel(buffers.ringRequests, { name: 'demo-ring-requests', layout: 'ring', connection: 'demo-ring' });
+      api.registerSharedChannel(buffers.ringResponses, { name: 'demo-ring-responses', layout: 'ring', connection: 'demo-ring' });
+    }
+    var worker = new Worker('/demo-shm-worker.js', { name: 'framescope-demo-shm' });
+    shm = {
+      worker: worker,
+      stopped: false,
+      mailboxBusy: false,
+      bus: shmViews(buffers.bus),
+      callback: shmViews(buffers.callback),
+      ringRequests: shmViews(buffers.ringRequests),
+      ringResponses: shmViews(buffers.ringResponses),
+      control: new Int32Array(buffers.control),
+    };
+    worker.postMessage(Object.assign({ op: 'start' }, buffers));
+    shmServeCallbacks(shm.callback);
+    every(shmMailboxTick, SHM_MAILBOX_INTERVAL_MILLIS);
+    every(shmRingTick, SHM_RING_INTERVAL_MILLIS);
+  }
+
+  function stopSharedMemory() {
+    if (!shm) return;
+    shm.stopped = true;
+    Atomics.store(shm.control, 0, 1);
+    Atomics.notify(shm.bus.i32, 0);
+    var worker = shm.worker;
+    shm = null;
+    setTimeout(function () { worker.terminate(); }, 200);
+  }
+
   // --- Control --------------------------------------------------------------------------------
 
   function start() {
@@ -327,6 +477,7 @@
       every(httpTick, HTTP_INTERVAL_MILLIS);
       every(jsonRpcSocketTick, WS_INTERVAL_MILLIS);
       every(cafeTick, CAFE_INTERVAL_MILLIS);
+      startSharedMemory();
       return true;
     }).catch(function (error) {
       state.running = false;
@@ -352,6 +503,7 @@
     state.cafeSocket = null;
     if (state.source) state.source.close();
     state.source = null;
+    stopSharedMemory();
   }
 
   global.framescopeDemo = {

@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <ChartsArea visible=Signal::derive(move || inspector.lower_tab.get() == LowerTab::Charts)/>
                     <Show when=move || inspector.lower_tab.get() == LowerTab::Methods>
                         <MethodStats/>
+                        <components::shm_channels::ShmChannels/>
                     </Show>
                     <Show when=move || inspector.lower_tab.get() == LowerTab::Cors>
                         <CorsPanel/>

@@ -125,6 +125,8 @@ impl LiveState {
 const HOOK_JS: &str = include_str!("../../static/hook.js");
 /// The demo traffic generator the dashboard loads after the hook.
 const DEMO_TRAFFIC_JS: &str = include_str!("../../static/demo-traffic.js");
+/// The demo's shared-memory worker service, started by the demo traffic.
+const DEMO_SHM_WORKER_JS: &str = include_str!("../../static/demo-shm-worker.js");
 
 /// `GET /hook.js`: loadable from any origin, including cross-origin isolated pages.
 async fn hook_js() -> Response {
@@ -138,6 +140,15 @@ async fn hook_js() -> Response {
             ),
         ],
         HOOK_JS,
+    )
+        .into_response()
+}
+
+/// `GET /demo-shm-worker.js` (same origin as the dashboard, which starts it as a worker).
+async fn demo_shm_worker_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        DEMO_SHM_WORKER_JS,
     )
         .into_response()
 }
@@ -197,6 +208,7 @@ pub fn router(dist: PathBuf, live: Arc<LiveState>) -> Router {
     let mut routes = Router::new()
         .route("/hook.js", get(hook_js))
         .route("/demo-traffic.js", get(demo_traffic_js))
+        .route("/demo-shm-worker.js", get(demo_shm_worker_js))
         .route("/__framescope/info", get(info))
         .with_state(live.clone())
         .merge(relay_routes)

@@ -323,6 +323,13 @@ impl ShmChannelStats {
         }
     }
 
+    /// When the pending mailbox request started, if it has waited more than
+    /// `timeout_micros` at `now_micros` (a read-only [`ShmTracker::mark_stuck`]).
+    pub fn stuck_since(&self, now_micros: u64, timeout_micros: u64) -> Option<u64> {
+        self.pending_request_since_micros
+            .filter(|&since| now_micros.saturating_sub(since) > timeout_micros)
+    }
+
     fn push_sample(series: &mut VecDeque<Sample>, dropped: &mut u64, sample: Sample) {
         if series.len() >= MAX_SAMPLES_PER_SERIES {
             series.pop_front();
@@ -699,4 +706,28 @@ impl ShmTracker {
     pub fn is_empty(&self) -> bool {
         self.channels.is_empty()
     }
+}
+
+/// The last `width` values of a series as a text sparkline (`▁` lowest to `█` highest,
+/// scaled to the largest shown), for compact "over time" cells. Empty for an empty series.
+pub fn sparkline(samples: &VecDeque<Sample>, width: usize) -> String {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let skip = samples.len().saturating_sub(width);
+    let shown: Vec<u64> = samples
+        .iter()
+        .skip(skip)
+        .map(|sample| sample.value)
+        .collect();
+    let highest = shown.iter().copied().max().unwrap_or(0);
+    shown
+        .iter()
+        .map(|&value| {
+            let level = if highest == 0 {
+                0
+            } else {
+                ((value as u128 * 7 + highest as u128 / 2) / highest as u128) as usize
+            };
+            LEVELS[level.min(7)]
+        })
+        .collect()
 }

@@ -24,7 +24,7 @@ use inspector_core::event::{
 };
 use inspector_core::model::{CallKind, Outcome, Protocol, Transport};
 use inspector_core::session::Session;
-use inspector_core::shm::{ShmLayout, ShmTracker};
+use inspector_core::shm::{Sample, ShmLayout, ShmTracker, sparkline};
 
 fn event(connection_id: &str, time_micros: u64, body: EventBody) -> CaptureEvent {
     CaptureEvent {
@@ -558,4 +558,44 @@ fn shared_memory_events_read_what_the_hook_writes() {
     session.ingest_all(&events);
     assert_eq!(session.unknown_events(), 0);
     assert_eq!(session.shm_channels().len(), 1);
+}
+
+#[test]
+fn sparkline_scales_to_the_largest_value_shown() {
+    let samples: std::collections::VecDeque<Sample> = [0u64, 10, 70, 35, 70, 5]
+        .iter()
+        .enumerate()
+        .map(|(index, &value)| Sample {
+            time_micros: index as u64,
+            value,
+        })
+        .collect();
+    assert_eq!(sparkline(&samples, 10), "▁▂█▅█▂");
+    assert_eq!(sparkline(&samples, 3), "▅█▂");
+    assert_eq!(sparkline(&std::collections::VecDeque::new(), 4), "");
+    let flat: std::collections::VecDeque<Sample> = (0..3)
+        .map(|time_micros| Sample {
+            time_micros,
+            value: 0,
+        })
+        .collect();
+    assert_eq!(sparkline(&flat, 4), "▁▁▁");
+}
+
+#[test]
+fn stuck_since_reads_without_marking() {
+    let mut tracker = ShmTracker::new();
+    tracker.ingest(&mailbox("shm-8", "bus", 0));
+    tracker.ingest(&message(
+        "shm-8",
+        "bus",
+        100,
+        Direction::Sent,
+        ShmRole::Request,
+        Payload::text("{}"),
+    ));
+    let channel = tracker.channel("page-1", "shm-8", "bus").unwrap();
+    assert_eq!(channel.stuck_since(5_000, 10_000), None);
+    assert_eq!(channel.stuck_since(10_101, 10_000), Some(100));
+    assert_eq!(channel.stuck_since_micros, None);
 }

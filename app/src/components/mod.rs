@@ -7,4 +7,5 @@ pub mod detail;
 pub mod frame_list;
 pub mod import;
 pub mod method_stats;
+pub mod shm_channels;
 pub mod toolbar;
