@@ -797,7 +797,7 @@ fn odd_inputs_never_panic_and_verdicts_are_consistent() {
         for _ in 0..(random.next() % 4) {
             request = request.with_header(random.pick(&names), random.pick(&values));
         }
-        if random.next() % 3 == 0 {
+        if random.next().is_multiple_of(3) {
             request.credentials = CredentialsMode::Include;
         }
         let mut response = || {
