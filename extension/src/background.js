@@ -133,7 +133,22 @@ async function append(tabId, newRecords) {
   const changes = { [metaKey(tabId)]: meta(tab) };
   const kept = added.filter((record) => tab.records.includes(record));
   for (const record of kept) changes[recordKey(tabId, record.seq)] = record;
-  await store(changes, removedKeys);
+  try {
+    await store(changes, removedKeys);
+  } catch (error) {
+    // storage.session refused the change (its quota is shared with nothing else, but the
+    // byte estimate is JSON length): the new records are not kept, and say so visibly.
+    let lost = 0;
+    for (const record of kept) {
+      const index = tab.records.indexOf(record);
+      if (index >= 0) tab.records.splice(index, 1);
+      tab.bytes -= record.bytes;
+      lost += eventCount(record);
+    }
+    if (lost > 0) noteDropped(tabId, tab, lost, `extension storage refused them (${error?.message ?? error})`);
+    await store({ [metaKey(tabId)]: meta(tab) }, []).catch((again) => console.error('framescope: storage failed', again));
+    return;
+  }
   forward(tabId, kept);
 }
 
@@ -167,11 +182,11 @@ function evict(tabId, tab) {
 
 // The count becomes a `dropped` event at the end of the log, so any panel, now or later,
 // shows it; the record is small, so the eviction that caused it does not remove it again.
-function noteDropped(tabId, tab, count) {
+function noteDropped(tabId, tab, count, reason = 'extension buffer full before the panel read these events') {
   tab.droppedTotal += count;
   const record = {
     kind: 'events',
-    events: [droppedEvent(count, 'extension buffer full before the panel read these events')],
+    events: [droppedEvent(count, reason)],
     seq: tab.nextSeq++,
   };
   record.bytes = JSON.stringify(record).length;

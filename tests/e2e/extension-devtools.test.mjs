@@ -90,31 +90,23 @@ test('the Framescope panel inside real DevTools shows the inspected page from it
   const evaluate = targetEvaluator(session);
   const targets = async () => (await session.send('Target.getTargets')).targetInfos;
 
-  // Every DevTools window registered the panel; show it in each (one per open tab).
+  // Each DevTools window (one per open tab, opening at their own pace) registers the panel;
+  // show it wherever it is registered, until the one for our tab shows our page.
   const panelId = `chrome-extension://${extensionId}Framescope`;
-  const frontends = await eventually('DevTools windows with the Framescope panel', async () => {
-    const found = [];
-    for (const target of (await targets()).filter((info) => info.url.startsWith('devtools://devtools/'))) {
-      const tabs = await evaluate(target.targetId, `(async () => {
-        const UI = await import('./ui/legacy/legacy.js');
-        return UI.InspectorView.InspectorView.instance().tabbedPane.tabs.map((tab) => tab.id);
-      })()`);
-      if (tabs.includes(panelId)) found.push(target);
-    }
-    return found.length > 0 ? found : null;
-  });
-  for (const frontend of frontends) {
-    await evaluate(frontend.targetId, `(async () => {
-      const UI = await import('./ui/legacy/legacy.js');
-      await UI.InspectorView.InspectorView.instance().showPanel(${JSON.stringify(panelId)});
-      return true;
-    })()`);
-  }
-
-  // The panel that inspects our tab found its tab id itself and received the page's events.
   const panelUrl = `chrome-extension://${extensionId}/panel.html`;
   const seen = await eventually('the panel to show the first request', async () => {
-    for (const target of (await targets()).filter((info) => info.url === panelUrl)) {
+    const all = await targets();
+    for (const frontend of all.filter((info) => info.url.startsWith('devtools://devtools/'))) {
+      await evaluate(frontend.targetId, `(async () => {
+        const UI = await import('./ui/legacy/legacy.js');
+        const view = UI.InspectorView.InspectorView.instance();
+        if (!view.tabbedPane.tabs.some((tab) => tab.id === ${JSON.stringify(panelId)})) return false;
+        await view.showPanel(${JSON.stringify(panelId)});
+        return true;
+      })()`);
+    }
+    // The panel that inspects our tab found its tab id itself and received the page's events.
+    for (const target of all.filter((info) => info.url === panelUrl)) {
       const state = await evaluate(target.targetId, `(() => ({
         stats: globalThis.framescopeExtension?.stats(),
         theme: document.documentElement.dataset.theme ?? null,
@@ -124,7 +116,7 @@ test('the Framescope panel inside real DevTools shows the inspected page from it
       if (state.stats?.tabId === tabId && state.rows.some((row) => row.includes('devtools.first'))) return state;
     }
     return null;
-  });
+  }, 60_000);
   assert.equal(seen.inDevtools, true);
   assert.equal(seen.stats.connected, true);
   assert.ok(seen.stats.receivedEvents >= 3, JSON.stringify(seen.stats));

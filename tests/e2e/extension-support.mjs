@@ -60,14 +60,14 @@ export async function tabIdOf(context, extensionId, page) {
 }
 
 /** Opens the panel for `tabId` outside DevTools, the way the README describes. */
-export async function openPanel(context, extensionId, tabId) {
+export async function openPanel(context, extensionId, tabId, extraQuery = '') {
   const panel = await context.newPage();
   const errors = [];
   panel.on('pageerror', (error) => errors.push(String(error)));
   panel.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });
-  await panel.goto(`chrome-extension://${extensionId}/panel.html?tabId=${tabId}`);
+  await panel.goto(`chrome-extension://${extensionId}/panel.html?tabId=${tabId}${extraQuery}`);
   await panel.waitForFunction(() => globalThis.framescopeExtension !== undefined, null, { timeout: 30_000 });
   return { panel, errors };
 }
