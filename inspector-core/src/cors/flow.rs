@@ -206,12 +206,27 @@ impl CorsFlow {
     ) -> CorsFlow {
         let mut request = request.clone();
         request.method = normalize_method(&request.method);
-        let headers: Vec<(String, String)> = request
+        // `Headers` combines repeated names into one value joined with ", " (so two
+        // 100-byte Accept values make one 202-byte value), keeping the first position.
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (name, value) in request
             .headers
             .iter()
             .filter(|(name, _)| !is_forbidden_request_header(name))
-            .map(|(name, value)| (name.clone(), normalize_header_value(value).to_string()))
-            .collect();
+        {
+            let value = normalize_header_value(value);
+            match headers
+                .iter_mut()
+                .find(|(existing, _)| existing.eq_ignore_ascii_case(name))
+            {
+                Some((_, combined)) => {
+                    combined.push_str(", ");
+                    combined.push_str(value);
+                }
+                None => headers.push((name.clone(), value.to_string())),
+            }
+        }
+        request.headers = headers.clone();
         let decision = decide(&CorsRequest {
             headers: headers.clone(),
             ..request.clone()
