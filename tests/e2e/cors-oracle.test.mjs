@@ -259,6 +259,8 @@ async function runInPage(url, spec) {
         if (xhr.uploadListener) request.upload.addEventListener('progress', () => {});
         request.onload = () => resolve({ ok: true, status: request.status });
         request.onerror = () => resolve({ ok: false, error: 'xhr error' });
+        request.timeout = 10_000;
+        request.ontimeout = () => resolve({ ok: false, error: 'no answer within 10 s' });
         request.send(xhr.method === 'POST' ? 'payload' : null);
       });
     }
@@ -276,7 +278,8 @@ async function runInPage(url, spec) {
       init.duplex = 'half';
     }
     try {
-      const response = await fetch(url, init);
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000));
+      const response = await Promise.race([fetch(url, init), timeout]);
       const visible = Object.fromEntries((reads ?? []).map((name) => [name, response.headers.get(name)]));
       return { ok: true, status: response.status, type: response.type, visible };
     } catch (error) {
@@ -405,7 +408,7 @@ function cliApplies(spec) {
 }
 
 CASES.forEach((spec, index) => {
-  test(`oracle: ${spec.name}`, async () => {
+  test(`oracle: ${spec.name}`, { timeout: 60_000 }, async () => {
     const caseId = `c${index}n${Date.now().toString(36)}`;
     registerCase(caseId, spec);
     const deprecationsBefore = events.deprecations.length;
@@ -560,7 +563,7 @@ const CACHE_SEQUENCES = [
 ];
 
 CACHE_SEQUENCES.forEach((sequence, index) => {
-  test(`oracle cache: ${sequence.name}`, async () => {
+  test(`oracle cache: ${sequence.name}`, { timeout: 60_000 }, async () => {
     const caseId = `s${index}n${Date.now().toString(36)}`;
     const url = `${server.originFor('api')}/cors?case=${caseId}&hop=0`;
     const steps = [];
