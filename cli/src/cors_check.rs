@@ -161,6 +161,9 @@ pub fn run_check(args: CorsCheckArgs) -> anyhow::Result<ExitCode> {
     if args.credentials {
         request.credentials = CredentialsMode::Include;
     }
+    // The probe is about the server's headers: assume the user grants Local Network Access
+    // (the analysis warns when the page will need that permission).
+    request.local_network_access_granted = true;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -248,7 +251,7 @@ async fn probe_handler(headers: axum::http::HeaderMap, body: Bytes) -> axum::res
         )
             .into_response();
     }
-    let request: CorsRequest = match serde_json::from_slice(&body) {
+    let mut request: CorsRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(error) => {
             return (
@@ -258,6 +261,7 @@ async fn probe_handler(headers: axum::http::HeaderMap, body: Bytes) -> axum::res
                 .into_response();
         }
     };
+    request.local_network_access_granted = true;
     let tls = match tls_config(None) {
         Ok(tls) => tls,
         Err(error) => {

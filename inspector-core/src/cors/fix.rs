@@ -215,7 +215,13 @@ pub fn build_fix(
             _ => None,
         })
         .collect();
-    let needs_fix = matches!(outcome, Outcome::CorsBlocked { .. }) || !warnings.is_empty();
+    let header_fixable_warning = warnings.iter().any(|warning| {
+        !matches!(
+            warning,
+            SoftWarning::LocalNetworkAccessPermissionNeeded { .. }
+        )
+    });
+    let needs_fix = matches!(outcome, Outcome::CorsBlocked { .. }) || header_fixable_warning;
     if !needs_fix {
         return None;
     }

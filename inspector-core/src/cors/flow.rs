@@ -419,9 +419,18 @@ impl CorsFlow {
         // request's response; Chromium exempts requests to the page's own origin.
         if self.cors_flag
             && let Some(facts) = self.local_network_facts()
-            && let Err(failure) = check_local_network_access(facts)
         {
-            self.block(failure, Stage::Connection);
+            match check_local_network_access(facts) {
+                Err(failure) => self.block(failure, Stage::Connection),
+                Ok(()) if facts.resource.is_more_private_than(facts.initiator) => {
+                    self.warnings
+                        .push(SoftWarning::LocalNetworkAccessPermissionNeeded {
+                            initiator: facts.initiator,
+                            resource: facts.resource,
+                        });
+                }
+                Ok(()) => {}
+            }
         }
     }
 

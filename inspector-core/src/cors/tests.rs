@@ -310,6 +310,17 @@ fn local_network_access_is_checked_before_the_preflight() {
         vec![hop(Some(ObservedResponse::new(204, &[])), None)],
     );
     expect_blocked(&analysis, CorsError::PreflightMissingAllowOriginHeader, "");
+    assert!(
+        analysis.warnings.iter().any(|w| matches!(
+            w.item,
+            SoftWarning::LocalNetworkAccessPermissionNeeded {
+                initiator: AddressSpace::Public,
+                resource: AddressSpace::Loopback
+            }
+        )),
+        "{:?}",
+        analysis.warnings
+    );
     let same_origin = CorsRequest {
         url: format!("{PAGE}/api"),
         ..public_page

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::cache::PreflightGrant;
+use super::lna::AddressSpace;
 use super::preflight::decide;
 use super::request::{CorsRequest, ObservedResponse};
 
@@ -43,6 +44,22 @@ pub enum SoftWarning {
         /// The header holding the `*`.
         header: String,
     },
+    /// The call goes to a more private address space: it works only after the user grants
+    /// the page the Local Network Access permission.
+    LocalNetworkAccessPermissionNeeded {
+        /// The page's address space.
+        initiator: AddressSpace,
+        /// The server's address space.
+        resource: AddressSpace,
+    },
+}
+
+fn space_name(space: AddressSpace) -> &'static str {
+    match space {
+        AddressSpace::Loopback => "loopback",
+        AddressSpace::Local => "local",
+        AddressSpace::Public => "public",
+    }
 }
 
 impl SoftWarning {
@@ -64,6 +81,14 @@ impl SoftWarning {
             ),
             SoftWarning::WildcardIgnoredWithCredentials { header } => format!(
                 "{header}: * is not a wildcard for requests with credentials; list the names explicitly"
+            ),
+            SoftWarning::LocalNetworkAccessPermissionNeeded {
+                initiator,
+                resource,
+            } => format!(
+                "the page ({}) calls a more private address space ({}): Chromium asks the user for the Local Network Access permission and blocks the call (LocalNetworkAccessPermissionDenied) unless it is granted",
+                space_name(*initiator),
+                space_name(*resource)
             ),
         }
     }
