@@ -57,9 +57,8 @@ const recordKey = (tabId, seq) => `rec:${tabId}:${seq}`;
 // Every state change runs through this one queue, so stores and acknowledgements keep order.
 let queue = Promise.resolve();
 function serial(task) {
-  const run = queue.then(task);
-  queue = run.catch((error) => console.error('framescope: background task failed', error));
-  return run;
+  queue = queue.then(task).catch((error) => console.error('framescope: background task failed', error));
+  return queue;
 }
 
 // A restarted worker reloads what the previous one stored before handling anything.
