@@ -406,7 +406,11 @@ pub fn explain(
                     "The request includes credentials, but the response from {url} has Access-Control-Allow-Credentials '{p}' instead of exactly 'true'."
                 ),
                 CorsError::PreflightInvalidStatus => format!(
-                    "The OPTIONS preflight to {url} (sent because {why_preflight}) was answered{status_text} with a non-2xx status, so the request was never sent."
+                    "The OPTIONS preflight to {url} (sent because {why_preflight}) was answered with {}, not a 2xx status, so the request was never sent.",
+                    status.map_or_else(
+                        || "an error status".to_string(),
+                        |status| format!("status {status}")
+                    )
                 ),
                 CorsError::PreflightDisallowedRedirect => format!(
                     "The OPTIONS preflight to {url} was answered with a redirect{status_text}, which browsers never follow, so the request was never sent."

@@ -724,6 +724,11 @@ impl CorsFlow {
         self.last_preflight.as_ref()
     }
 
+    /// The final (non-redirect) response, once the request was allowed.
+    pub fn final_response(&self) -> Option<&ObservedResponse> {
+        self.final_response.as_ref()
+    }
+
     /// True once the request was tainted by a cross-origin redirect (`Origin: null`).
     pub fn is_tainted(&self) -> bool {
         self.tainted
