@@ -62,8 +62,9 @@
     while (pendingEvents > MAX_PENDING_EVENTS && pending.length > 1) {
       const oldest = pending.shift();
       pendingEvents -= oldest.events.length;
-      // Carried by the next batch sent, so the panel shows it.
-      pending[0].dropped += oldest.events.length + oldest.dropped;
+      // Carried by the batch about to be sent (older ones may be stored already, and a
+      // resend of a stored batch is ignored), so the panel shows the count.
+      batch.dropped += oldest.events.length + oldest.dropped;
     }
     send(batch);
   }
