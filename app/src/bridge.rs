@@ -226,8 +226,94 @@ enum RelayMessage {
     Pages {
         pages: Vec<RelayPage>,
     },
+    Navigated {
+        #[serde(default)]
+        url: String,
+    },
+    ExtensionStatus(ExtensionStatus),
     #[serde(other)]
     Other,
+}
+
+/// The extension panel's connection to its service worker, as the panel port reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+pub struct ExtensionStatus {
+    /// Connected to the service worker.
+    #[serde(default)]
+    pub connected: bool,
+    /// The inspected tab.
+    #[serde(default)]
+    pub tab_id: Option<u64>,
+    /// Events the service worker could not keep for this tab (its buffer is bounded).
+    #[serde(default)]
+    pub dropped_total: u64,
+    /// Reconnections after service-worker restarts.
+    #[serde(default)]
+    pub reconnects: u64,
+    /// Why the panel cannot reach the extension, if it cannot.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// What [`use_extension_port`] gives back.
+#[derive(Clone, Copy)]
+pub struct UseExtensionPortReturn {
+    /// True when this page is the extension panel (`globalThis.framescopeExtension` exists).
+    pub present: bool,
+    /// The port's latest status.
+    pub status: ReadSignal<Option<ExtensionStatus>>,
+}
+
+/// In the extension panel, subscribes to the panel port
+/// (`globalThis.framescopeExtension.subscribe`), which delivers the relay's message shapes
+/// plus `navigated` and `extension_status`. `on_batch` receives events, `on_navigated` the
+/// inspected tab's top-level navigations. Does nothing outside the extension.
+pub fn use_extension_port(
+    on_batch: impl Fn(EventBatch) + 'static,
+    on_navigated: impl Fn(String) + 'static,
+) -> UseExtensionPortReturn {
+    let (status, set_status) = signal(None::<ExtensionStatus>);
+    let subscribe = global_property("framescopeExtension")
+        .and_then(|port| method(&port, "subscribe").map(|subscribe| (port, subscribe)));
+    let Some((port, subscribe)) = subscribe else {
+        return UseExtensionPortReturn {
+            present: false,
+            status,
+        };
+    };
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |message: JsValue| {
+        let Some(text) = message.as_string() else {
+            return;
+        };
+        match serde_json::from_str::<RelayMessage>(&text) {
+            Ok(RelayMessage::Events { events }) => match parse_event_array(events.get()) {
+                Ok(batch) => on_batch(batch),
+                Err(message) => on_batch(rejected_message(message)),
+            },
+            Ok(RelayMessage::Navigated { url }) => on_navigated(url),
+            Ok(RelayMessage::ExtensionStatus(status)) => set_status.set(Some(status)),
+            Ok(RelayMessage::Pages { .. } | RelayMessage::Other) => {}
+            Err(error) => on_batch(rejected_message(format!(
+                "unreadable message from the extension: {error}"
+            ))),
+        }
+    });
+    let unsubscribe = subscribe
+        .call1(&port, closure.as_ref())
+        .ok()
+        .and_then(|value| value.dyn_into::<Function>().ok());
+    let holder = SendWrapper::new((closure, unsubscribe));
+    on_cleanup(move || {
+        let (closure, unsubscribe) = holder.take();
+        if let Some(unsubscribe) = unsubscribe {
+            let _ = unsubscribe.call0(&JsValue::NULL);
+        }
+        drop(closure);
+    });
+    UseExtensionPortReturn {
+        present: true,
+        status,
+    }
 }
 
 /// Connects to the relay's dashboard socket at `url` (reconnecting with back-off while the
@@ -288,7 +374,11 @@ fn connect_relay(
                     Err(message) => on_batch(rejected_message(message)),
                 },
                 Ok(RelayMessage::Pages { pages }) => set_pages.set(pages),
-                Ok(RelayMessage::Other) => {}
+                Ok(
+                    RelayMessage::Other
+                    | RelayMessage::Navigated { .. }
+                    | RelayMessage::ExtensionStatus(_),
+                ) => {}
                 Err(error) => on_batch(rejected_message(format!(
                     "unreadable relay message: {error}"
                 ))),

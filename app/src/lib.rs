@@ -100,14 +100,16 @@ pub fn App() -> impl IntoView {
                     }}
                 </nav>
                 <div class="fs-tab-body">
+                    // Every tab stays mounted (hidden when not chosen) so that users' scripts
+                    // and tests find each panel by its data-testid.
                     <ChartsArea visible=Signal::derive(move || inspector.lower_tab.get() == LowerTab::Charts)/>
-                    <Show when=move || inspector.lower_tab.get() == LowerTab::Methods>
+                    <div class="fs-tab-panel" hidden=move || inspector.lower_tab.get() != LowerTab::Methods>
                         <MethodStats/>
                         <components::shm_channels::ShmChannels/>
-                    </Show>
-                    <Show when=move || inspector.lower_tab.get() == LowerTab::Cors>
+                    </div>
+                    <div class="fs-tab-panel" hidden=move || inspector.lower_tab.get() != LowerTab::Cors>
                         <CorsPanel/>
-                    </Show>
+                    </div>
                 </div>
             </section>
             <Show when=move || dragging.get()>
@@ -120,6 +122,15 @@ pub fn App() -> impl IntoView {
 /// Wires the bridge to the state: the extension port in the extension panel; elsewhere this
 /// page's hook, the relay (when the server has one), and the demo generator.
 fn connect_sources(inspector: Inspector, connections: Connections) {
+    // In the extension panel everything comes through the panel port.
+    let extension = bridge::use_extension_port(
+        move |batch| inspector.receive(batch),
+        move |_url| inspector.navigated(),
+    );
+    if extension.present {
+        Effect::new(move |_| connections.extension.set(extension.status.get()));
+        return;
+    }
     // In the extension panel the service worker's port is the only source: the panel page
     // has no hook of its own and no server behind it.
     if bridge::extension::use_extension_port(

@@ -76,12 +76,15 @@ pub struct Loss {
     pub rejected_events: u64,
     /// Events skipped while capture was paused.
     pub skipped_while_paused: u64,
+    /// Events the browser extension's service worker could not keep.
+    pub dropped_by_extension: u64,
 }
 
 impl Loss {
     /// Frames and events lost in any way.
     pub fn total(&self) -> u64 {
         self.dropped_by_producer
+            + self.dropped_by_extension
             + self.evicted.frames
             + self.rejected_events
             + self.skipped_while_paused
@@ -90,8 +93,9 @@ impl Loss {
     /// Short text for the toolbar.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
-        if self.dropped_by_producer > 0 {
-            parts.push(format!("{} dropped", self.dropped_by_producer));
+        let dropped = self.dropped_by_producer + self.dropped_by_extension;
+        if dropped > 0 {
+            parts.push(format!("{dropped} dropped"));
         }
         if self.evicted.frames > 0 {
             parts.push(format!("{} evicted", self.evicted.frames));
@@ -109,10 +113,12 @@ impl Loss {
     pub fn details(&self) -> String {
         format!(
             "Dropped by the capture before reaching Framescope: {}\n\
+             Dropped by the extension's buffer: {}\n\
              Evicted to stay within the store's cap: {} frames, {} calls, {} bytes\n\
              Events that did not match the capture schema: {}\n\
              Events skipped while capture was paused: {}",
             self.dropped_by_producer,
+            self.dropped_by_extension,
             self.evicted.frames,
             self.evicted.calls,
             self.evicted.bytes,
@@ -320,12 +326,13 @@ impl Store {
     }
 
     /// What was lost, with `skipped_while_paused` from the app.
-    pub fn loss(&self, skipped_while_paused: u64) -> Loss {
+    pub fn loss(&self, skipped_while_paused: u64, dropped_by_extension: u64) -> Loss {
         Loss {
             dropped_by_producer: self.session.dropped_by_producer(),
             evicted: self.session.evicted(),
             rejected_events: self.rejected_events,
             skipped_while_paused,
+            dropped_by_extension,
         }
     }
 

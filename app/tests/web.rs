@@ -1,23 +1,112 @@
 //! App tests that run in headless Chromium through wasm-bindgen-test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::cell::Cell;
+use std::rc::Rc;
+
+use framescope_app::bridge::{EventBatch, parse_event_array};
+use framescope_app::components::{
+    detail::DetailPane,
+    frame_list::FrameList,
+    toolbar::{Connections, Toolbar},
+};
+use framescope_app::state::{Inspector, Selection, ViewMode};
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen_test]
-fn shell_mounts_every_region_with_its_empty_state() {
+fn host() -> web_sys::HtmlElement {
     let document = web_sys::window().unwrap().document().unwrap();
     let host = document.create_element("div").unwrap();
+    // A fixed-size viewport so the table's window is deterministic.
+    host.set_attribute(
+        "style",
+        "height:600px;display:grid;grid-template-rows:auto 1fr",
+    )
+    .unwrap();
     document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone().dyn_into().unwrap(), framescope_app::App);
+    host.dyn_into().unwrap()
+}
+
+async fn sleep(millis: i32) {
+    framescope_app::bridge::sleep_millis(millis).await;
+}
+
+fn count(host: &web_sys::HtmlElement, selector: &str) -> u32 {
+    host.query_selector_all(selector).unwrap().length()
+}
+
+/// Mounts the toolbar, table and detail pane around a fresh inspector and hands it back.
+fn mount_inspector(host: &web_sys::HtmlElement) -> (Inspector, impl Drop) {
+    let slot: Rc<Cell<Option<Inspector>>> = Rc::new(Cell::new(None));
+    let inner = Rc::clone(&slot);
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        let inspector = Inspector::new();
+        provide_context(inspector);
+        provide_context(Connections::new());
+        inner.set(Some(inspector));
+        let filter = NodeRef::<html::Input>::new();
+        view! {
+            <Toolbar filter_input=filter/>
+            <main style="display:grid;grid-template-columns:1fr 1fr;min-height:0">
+                <FrameList/>
+                <DetailPane/>
+            </main>
+        }
+    });
+    (slot.get().unwrap(), handle)
+}
+
+/// NDJSON-shaped events: a page, a WebSocket and `calls` JSON-RPC request/response pairs
+/// (every 4th answered with an error).
+fn websocket_calls(calls: usize) -> EventBatch {
+    let mut events = vec![
+        r#"{"session_id":"t","connection_id":"page","time_micros":1000,"type":"page","url":"http://127.0.0.1/","origin":"http://127.0.0.1"}"#.to_owned(),
+        r#"{"session_id":"t","connection_id":"ws-1","time_micros":1001,"type":"ws_connect","url":"ws://127.0.0.1/rpc"}"#.to_owned(),
+        r#"{"session_id":"t","connection_id":"ws-1","time_micros":1002,"type":"ws_open"}"#.to_owned(),
+    ];
+    for id in 1..=calls {
+        let method = if id % 2 == 0 {
+            "user.get"
+        } else {
+            "order.create"
+        };
+        let time = 2_000 + id as u64 * 100;
+        let request =
+            format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":{{"id":{id}}},"id":{id}}}"#);
+        let response = if id % 4 == 0 {
+            format!(r#"{{"jsonrpc":"2.0","error":{{"code":-32000,"message":"busy"}},"id":{id}}}"#)
+        } else {
+            format!(r#"{{"jsonrpc":"2.0","result":{{"ok":true}},"id":{id}}}"#)
+        };
+        for (direction, body, at) in [("sent", request, time), ("received", response, time + 40)] {
+            events.push(format!(
+                r#"{{"session_id":"t","connection_id":"ws-1","time_micros":{at},"type":"ws_message","direction":"{direction}","payload":{{"encoding":"text","data":{},"size_bytes":{}}}}}"#,
+                serde_json::to_string(&body).unwrap(),
+                body.len()
+            ));
+        }
+    }
+    parse_event_array(&format!("[{}]", events.join(","))).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn shell_mounts_every_region_with_its_empty_state() {
+    let host = host();
+    let handle = leptos::mount::mount_to(host.clone(), framescope_app::App);
     for test_id in [
         "app-shell",
         "frame-list",
         "detail-pane",
         "charts-area",
         "cors-panel",
+        "method-stats",
         "filter-input",
+        "latency-chart",
+        "throughput-chart",
     ] {
         let selector = format!("[data-testid='{test_id}']");
         assert!(
@@ -30,7 +119,119 @@ fn shell_mounts_every_region_with_its_empty_state() {
         .unwrap()
         .unwrap();
     assert_eq!(empty.text_content().unwrap(), "No frames captured yet");
+    assert!(
+        host.query_selector("[data-testid='dropped-count']")
+            .unwrap()
+            .is_none(),
+        "the loss counter is hidden while nothing was lost"
+    );
     drop(handle);
 }
 
-use wasm_bindgen::JsCast;
+#[wasm_bindgen_test]
+async fn received_events_become_rows_and_filters_apply() {
+    let host = host();
+    let (inspector, handle) = mount_inspector(&host);
+    inspector.receive(websocket_calls(6));
+    sleep(100).await;
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 6);
+    assert_eq!(
+        host.query_selector("[data-testid='row-count']")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "6 calls"
+    );
+    inspector.filter_text.set("method:user.*".to_owned());
+    sleep(50).await;
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 3);
+    inspector.filter_text.set("status:error".to_owned());
+    sleep(50).await;
+    assert_eq!(
+        count(&host, "[data-testid='frame-row'][data-outcome='error']"),
+        1
+    );
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 1);
+
+    // A bad query shows where it is wrong and keeps the last valid rows.
+    inspector.filter_text.set("latency>fast".to_owned());
+    sleep(50).await;
+    let error = host
+        .query_selector("[data-testid='filter-error']")
+        .unwrap()
+        .expect("an inline filter error");
+    assert!(error.text_content().unwrap().contains("position"));
+    let input = host
+        .query_selector("[data-testid='filter-input']")
+        .unwrap()
+        .unwrap();
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 6);
+
+    inspector.filter_text.set(String::new());
+    inspector.mode.set(ViewMode::Frames);
+    sleep(50).await;
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 12);
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn only_the_rows_in_view_are_in_the_dom() {
+    let host = host();
+    let (inspector, handle) = mount_inspector(&host);
+    inspector.receive(websocket_calls(5_000));
+    sleep(300).await;
+    let rows = count(&host, "[data-testid='frame-row']");
+    assert!(
+        rows > 10 && rows < 120,
+        "{rows} rows rendered for 5,000 calls"
+    );
+    assert_eq!(inspector.rows.with_untracked(|rows| rows.total), 5_000);
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn pause_skips_and_counts_and_clear_empties() {
+    let host = host();
+    let (inspector, handle) = mount_inspector(&host);
+    inspector.paused.set(true);
+    inspector.receive(websocket_calls(3));
+    sleep(100).await;
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 0);
+    let loss = host
+        .query_selector("[data-testid='dropped-count']")
+        .unwrap()
+        .expect("skipped events are counted where users see them");
+    assert!(loss.text_content().unwrap().contains("skipped (paused)"));
+    inspector.paused.set(false);
+    inspector.receive(websocket_calls(2));
+    sleep(100).await;
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 2);
+    inspector.clear();
+    sleep(50).await;
+    assert_eq!(count(&host, "[data-testid='frame-row']"), 0);
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn selecting_a_call_opens_its_details_side_by_side() {
+    let host = host();
+    let (inspector, handle) = mount_inspector(&host);
+    inspector.receive(websocket_calls(4));
+    sleep(100).await;
+    let call_id = inspector
+        .store
+        .with_value(|store| store.session().call_at(3).unwrap().call_id);
+    inspector.selected.set(Some(Selection::Call(call_id)));
+    sleep(50).await;
+    let detail = host
+        .query_selector("[data-testid='call-detail']")
+        .unwrap()
+        .expect("the detail pane shows the call");
+    let text = detail.text_content().unwrap();
+    assert!(text.contains("user.get"), "{text}");
+    assert!(text.contains("-32000: busy"), "{text}");
+    assert_eq!(count(&host, "[data-testid='json-tree']"), 2);
+    drop(handle);
+}

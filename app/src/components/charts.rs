@@ -20,6 +20,8 @@ use crate::state::{Lines, ViewMode, use_inspector};
 
 /// Seconds shown by the time charts.
 const TIMELINE_SECONDS: usize = 60;
+/// Fewest seconds shown, so a capture of a few seconds still has an x axis to read.
+const MIN_TIMELINE_SECONDS: usize = 10;
 /// Calls shown by the waterfall.
 const WATERFALL_CALLS: usize = 40;
 
@@ -618,14 +620,21 @@ pub fn ChartsArea(visible: Signal<bool>) -> impl IntoView {
             let query = query.as_ref().unwrap_or(&fallback);
             inspector.store.with_value(|store| {
                 let session = store.session();
-                let Some(last) = session.calls().next_back() else {
+                let (Some(first), Some(last)) =
+                    (session.calls().next(), session.calls().next_back())
+                else {
                     return Vec::new();
                 };
+                // A short capture fills the chart instead of sitting in its last seconds.
+                let span_seconds = (last.started_micros / 1_000_000)
+                    .saturating_sub(first.started_micros / 1_000_000)
+                    as usize
+                    + 1;
                 timeline(
                     &store.calls(),
                     last.started_micros,
                     1_000_000,
-                    TIMELINE_SECONDS,
+                    span_seconds.clamp(MIN_TIMELINE_SECONDS, TIMELINE_SECONDS),
                     |call| quick.matches_call(call) && query.matches_call(call),
                 )
             })

@@ -269,9 +269,8 @@ struct DetailView {
     response_headers: Vec<(String, String)>,
     status: Option<String>,
     timings: Vec<(String, String)>,
-    lifecycle: Vec<(String, String)>,
-    messages: Vec<MessageRow>,
-    messages_total: usize,
+    /// `(session, connection)` of a WebSocket, event stream or shared-memory channel.
+    connection: Option<(String, String)>,
     curl: Option<String>,
     fetch: Option<String>,
     binary_connection: bool,
@@ -350,12 +349,15 @@ fn connection_facts(
     )
 }
 
-fn message_rows(session: &Session, frame: &Frame, utc_offset: i32) -> (Vec<MessageRow>, usize) {
+fn message_rows(
+    session: &Session,
+    session_id: &str,
+    connection_id: &str,
+    utc_offset: i32,
+) -> (Vec<MessageRow>, usize) {
     let all: Vec<&Frame> = session
         .frames()
-        .filter(|other| {
-            other.connection_id == frame.connection_id && other.session_id == frame.session_id
-        })
+        .filter(|other| other.connection_id == connection_id && other.session_id == session_id)
         .collect();
     let total = all.len();
     let rows = all
@@ -431,7 +433,7 @@ fn detail_view(session: &Session, selection: Selection, utc_offset: i32) -> Opti
                     utc_offset,
                 )
             });
-            let (lifecycle, status, request_headers, response_headers) =
+            let (_, status, request_headers, response_headers) =
                 connection_facts(session, &call.connection_id, utc_offset);
             let mut timings = vec![(
                 "Started".to_owned(),
@@ -459,12 +461,9 @@ fn detail_view(session: &Session, selection: Selection, utc_offset: i32) -> Opti
                 .request_frame_id
                 .or(call.response_frame_id)
                 .and_then(|frame_id| session.frame(frame_id));
-            let (messages, messages_total) = match first_frame {
-                Some(frame) if call.transport != Transport::Http => {
-                    message_rows(session, frame, utc_offset)
-                }
-                _ => (Vec::new(), 0),
-            };
+            let connection = first_frame
+                .filter(|_| call.transport != Transport::Http)
+                .map(|frame| (frame.session_id.clone(), frame.connection_id.clone()));
             let (curl, fetch) = http_snippets(session, call);
             let binary_connection = request
                 .iter()
@@ -500,9 +499,7 @@ fn detail_view(session: &Session, selection: Selection, utc_offset: i32) -> Opti
                 response_headers,
                 status,
                 timings,
-                lifecycle,
-                messages,
-                messages_total,
+                connection,
                 curl,
                 fetch,
                 binary_connection,
@@ -511,13 +508,10 @@ fn detail_view(session: &Session, selection: Selection, utc_offset: i32) -> Opti
         Selection::Frame(frame_id) => {
             let frame = session.frame(frame_id)?;
             let side = side_view(session, frame_id, None, "Frame", utc_offset);
-            let (lifecycle, status, request_headers, response_headers) =
+            let (_, status, request_headers, response_headers) =
                 connection_facts(session, &frame.connection_id, utc_offset);
-            let (messages, messages_total) = if frame.transport == Transport::Http {
-                (Vec::new(), 0)
-            } else {
-                message_rows(session, frame, utc_offset)
-            };
+            let connection = (frame.transport != Transport::Http)
+                .then(|| (frame.session_id.clone(), frame.connection_id.clone()));
             let binary_connection = side
                 .as_ref()
                 .is_some_and(|side| matches!(side.body, BodyView::Binary { .. }));
@@ -550,9 +544,7 @@ fn detail_view(session: &Session, selection: Selection, utc_offset: i32) -> Opti
                     "Captured".to_owned(),
                     format_clock(frame.time_micros, utc_offset),
                 )],
-                lifecycle,
-                messages,
-                messages_total,
+                connection,
                 curl: None,
                 fetch: None,
                 binary_connection,
@@ -780,6 +772,22 @@ pub fn DetailPane() -> impl IntoView {
             .store
             .with_value(|store| detail_view(store.session(), selection, utc_offset))
     });
+    // The connection's lifecycle and messages change with every message on it: kept apart
+    // from the payload view so that live traffic does not re-render (and collapse) it.
+    let connection_view = Memo::new(move |_| {
+        if tab.get() != DetailTab::Connection {
+            return None;
+        }
+        inspector.version.track();
+        let (session_id, connection_id) =
+            detail.with(|detail| detail.as_ref().and_then(|view| view.connection.clone()))?;
+        inspector.store.with_value(|store| {
+            let session = store.session();
+            let lifecycle = connection_facts(session, &connection_id, utc_offset).0;
+            let (rows, total) = message_rows(session, &session_id, &connection_id, utc_offset);
+            Some((lifecycle, rows, total))
+        })
+    });
     let tab_button = move |which: DetailTab, label: &'static str| {
         view! {
             <button
@@ -829,16 +837,16 @@ pub fn DetailPane() -> impl IntoView {
             .into_any(),
             DetailTab::Timing => key_values(view.timings.clone()).into_any(),
             DetailTab::Connection => {
-                let total = view.messages_total;
-                let shown = view.messages.len();
+                let (lifecycle, messages, total) = connection_view.get().unwrap_or_default();
+                let shown = messages.len();
                 view! {
                     <div>
                         <h3>"Lifecycle"</h3>
-                        {key_values(view.lifecycle.clone())}
+                        {key_values(lifecycle)}
                         <h3>{format!("Messages ({total}{})", if shown < total { format!(", last {shown} shown") } else { String::new() })}</h3>
                         <table class="fs-table fs-msgs" data-testid="connection-messages">
                             <tbody>
-                                {view.messages.clone().into_iter().map(|row| {
+                                {messages.into_iter().map(|row| {
                                     let selection = Selection::Frame(row.frame_id);
                                     view! {
                                         <tr

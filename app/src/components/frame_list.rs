@@ -157,6 +157,7 @@ pub fn FrameList() -> impl IntoView {
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
 
+    let programmatic_scroll = StoredValue::new(false);
     // Sticky auto-scroll: follow new rows while the user is at the bottom.
     Effect::new(move |_| {
         let count = line_count.get();
@@ -164,11 +165,17 @@ pub fn FrameList() -> impl IntoView {
         if !inspector.follow.get() || !sorted_by_time || count == 0 {
             return;
         }
-        if let Some(element) = container.get_untracked() {
-            let target = count as i32 * ROW_HEIGHT_PX as i32;
-            element.set_scroll_top(target);
-            scroll_top.set(f64::from(element.scroll_top()));
-        }
+        // After the frame's DOM update, so the new rows' height is already there.
+        request_animation_frame(move || {
+            if !inspector.follow.get_untracked() {
+                return;
+            }
+            if let Some(element) = container.get_untracked() {
+                programmatic_scroll.set_value(true);
+                element.set_scroll_top(element.scroll_height());
+                scroll_top.set(f64::from(element.scroll_top()));
+            }
+        });
     });
     // Keyboard navigation asks for a line to be revealed.
     Effect::new(move |_| {
@@ -197,8 +204,12 @@ pub fn FrameList() -> impl IntoView {
         let top = f64::from(element.scroll_top());
         let previous = scroll_top.get_untracked();
         scroll_top.set(top);
+        if programmatic_scroll.get_value() {
+            programmatic_scroll.set_value(false);
+            return;
+        }
         let at_bottom = element.scroll_top() + element.client_height()
-            >= element.scroll_height() - ROW_HEIGHT_PX as i32;
+            >= element.scroll_height() - 2 * ROW_HEIGHT_PX as i32;
         if at_bottom {
             if !inspector.follow.get_untracked() {
                 inspector.follow.set(true);

@@ -21,6 +21,8 @@ pub struct Connections {
     pub demo_available: RwSignal<bool>,
     /// The demo generator is running.
     pub demo_running: RwSignal<bool>,
+    /// In the extension panel: the port's status.
+    pub extension: RwSignal<Option<bridge::ExtensionStatus>>,
 }
 
 impl Connections {
@@ -33,6 +35,7 @@ impl Connections {
             demo_mode: RwSignal::new(false),
             demo_available: RwSignal::new(false),
             demo_running: RwSignal::new(false),
+            extension: RwSignal::new(None),
         }
     }
 }
@@ -104,13 +107,26 @@ pub fn Toolbar(filter_input: NodeRef<html::Input>) -> impl IntoView {
     let loss = Memo::new(move |_| {
         inspector.version.track();
         let skipped = inspector.skipped_while_paused.get();
-        inspector.store.with_value(|store| store.loss(skipped))
+        {
+            let extension_dropped = connections
+                .extension
+                .with(|status| status.as_ref().map_or(0, |status| status.dropped_total));
+            inspector
+                .store
+                .with_value(|store| store.loss(skipped, extension_dropped))
+        }
     });
     let loss_text = move || loss.with(|loss| loss.summary());
     let loss_title = move || loss.with(|loss| loss.details());
     let has_loss = move || loss.with(|loss| loss.total() > 0);
 
     let pages_text = move || {
+        if let Some(status) = connections.extension.get() {
+            return match (status.connected, status.tab_id) {
+                (true, Some(tab)) => format!("tab {tab}"),
+                _ => "extension disconnected".to_owned(),
+            };
+        }
         let relay_pages = connections.pages.with(Vec::len);
         let local = usize::from(connections.hook.get());
         let count = relay_pages + local;
@@ -142,6 +158,12 @@ pub fn Toolbar(filter_input: NodeRef<html::Input>) -> impl IntoView {
         lines.join("\n")
     };
     let relay_class = move || match connections.relay.get() {
+        _ if connections
+            .extension
+            .with(|status| status.as_ref().is_some_and(|status| status.connected)) =>
+        {
+            "fs-pages live"
+        }
         RelayState::Open => "fs-pages live",
         RelayState::Connecting => "fs-pages connecting",
         RelayState::Unavailable => "fs-pages",
@@ -164,14 +186,14 @@ pub fn Toolbar(filter_input: NodeRef<html::Input>) -> impl IntoView {
                 title="Pause or resume capture (Ctrl+E)"
                 on:click=move |_| inspector.toggle_paused()
             >
-                {move || if inspector.paused.get() { "▶ Resume" } else { "⏸ Pause" }}
+                {move || if inspector.paused.get() { "Resume" } else { "Pause" }}
             </button>
             <button
                 data-testid="clear-button"
                 title="Clear (Ctrl+L)"
                 on:click=move |_| inspector.clear()
             >
-                "⌫ Clear"
+                "Clear"
             </button>
             <label class="fs-check" title="Keep rows when an inspected page reloads">
                 <input
