@@ -116,7 +116,7 @@
     /** Delay between batches, in milliseconds. */
     batchMillis: 4,
     /** Events kept while waiting for delivery (no subscriber yet); more are dropped. */
-    maxQueuedEvents: 10000,
+    maxQueuedEvents: 50000,
     /** Events the relay buffers while disconnected; more are dropped. */
     maxRelayBufferedEvents: 20000,
     /** Responses whose body has not ended after this long are kept truncated. */
@@ -131,6 +131,7 @@
     delivered: 0,
     internalErrors: 0,
     installs: 1,
+    longestFlushMicros: 0,
   };
   var pendingDrops = { count: 0, reasons: {} };
   var lastInternalError = '';
@@ -510,6 +511,7 @@
   function flush() {
     flushTimer = null;
     if (!hasSinks()) return;
+    var flushStarted = N.performanceNow ? N.performanceNow.call(N.performance) : 0;
     var batch = [];
     var kept = [];
     var blocked = null;
@@ -535,6 +537,10 @@
     if (pendingDrops.count > 0) batch.push(droppedNotice());
     if (batch.length > 0) deliver(batch);
     if (processed >= MAX_ENTRIES_PER_FLUSH) scheduleFlush();
+    if (N.performanceNow) {
+      var flushMicros = Math.round((N.performanceNow.call(N.performance) - flushStarted) * 1000);
+      if (flushMicros > counters.longestFlushMicros) counters.longestFlushMicros = flushMicros;
+    }
   }
 
   function deliver(batch) {
@@ -885,6 +891,26 @@
       return;
     }
     var declaredBytes = parseInt(findHeader(headers, 'content-length') || '', 10);
+    var fill = function (bytes, asText, sizeBytes, truncated) {
+      guard(function () {
+        var part = bytesPayload(bytes, asText, sizeBytes);
+        if (truncated) part.payload.truncated = true;
+        event.body = part.payload;
+        entry.payload = part.payload;
+        entry.pendingBytes = part.pendingBytes;
+      });
+      settle(entry);
+    };
+    if (declaredBytes >= 0 && declaredBytes <= config.maxBodyBytes) {
+      // A small body of known length: one native read, no stream loop, no timer.
+      clone.arrayBuffer().then(function (buffer) {
+        var bytes = new Uint8Array(buffer);
+        fill(bytes, isTextType(contentType), bytes.byteLength, false);
+      }, function () {
+        fill(new Uint8Array(0), false, 0, true);
+      });
+      return;
+    }
     readStreamCapped(clone.body, config.maxBodyBytes, config.bodyTimeoutMillis).then(function (read) {
       guard(function () {
         var sizeBytes = read.sizeBytes;
@@ -1205,7 +1231,16 @@
 
   function recordMessage(connectionId, direction, data, timeMicros) {
     if (typeof data === 'string') {
-      record(makeEvent(connectionId, 'ws_message', { direction: direction, payload: textPayload(data) }, timeMicros));
+      // The hot path: one literal, no field copying.
+      enqueue({
+        event: {
+          v: SCHEMA_VERSION, session_id: sessionId, connection_id: connectionId, time_micros: timeMicros,
+          type: 'ws_message', direction: direction, payload: textPayload(data),
+        },
+        pendingBytes: null,
+        payload: null,
+        waiting: false,
+      });
       return;
     }
     if (data instanceof ArrayBuffer || isArrayBufferView(data)) {
@@ -1253,8 +1288,11 @@
     });
     listen.call(socket, 'message', function (message) {
       if (!config.enabled) return;
-      var timeMicros = nowMicros();
-      guard(function () { recordMessage(connectionId, 'received', message.data, timeMicros); });
+      try {
+        recordMessage(connectionId, 'received', message.data, nowMicros());
+      } catch (error) {
+        noteInternalError(error);
+      }
     });
     listen.call(socket, 'error', function () {
       guard(function () { record(makeEvent(connectionId, 'ws_error', {})); });
@@ -1310,7 +1348,13 @@
         var open = this.readyState === 1;
         var result = nativeSend.apply(this, arguments);
         // Data sent while closing or closed is discarded by the browser, so not captured.
-        if (open) guard(function () { recordMessage(connectionId, 'sent', data, timeMicros); });
+        if (open) {
+          try {
+            recordMessage(connectionId, 'sent', data, timeMicros);
+          } catch (error) {
+            noteInternalError(error);
+          }
+        }
         return result;
       };
     });
@@ -2612,6 +2656,7 @@
       subscribers: subscribers.length,
       installs: counters.installs,
       internal_errors: counters.internalErrors,
+      longest_flush_micros: counters.longestFlushMicros,
       last_internal_error: lastInternalError,
       relay: {
         state: relay.state,

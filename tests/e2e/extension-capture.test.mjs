@@ -20,7 +20,7 @@ let origins;
 let browser;
 
 /** The test page: calls in its very first inline script, and `later()` / `forge()` hooks. */
-function testPage(apiOrigin) {
+function testPage(apiOrigin, closedOrigin) {
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>extension test page</title>
 <script>
@@ -75,6 +75,8 @@ function testPage(apiOrigin) {
   shmCall('load.shm', 5).then((r) => { loadResults.shm = r; });
   rpc(API + '/cors-refused', 'load.refused', 3, { 'x-rpc-method': 'Load.Refused' }).then((r) => { loadResults.refused = r; });
   rpc(API + '/cors-ok', 'load.crossOk', 4, { 'x-rpc-method': 'Load.CrossOk' }).then((r) => { loadResults.crossOk = r; });
+  // A server that is not there: the preflight itself fails at the network level.
+  rpc(${JSON.stringify(closedOrigin)} + '/down', 'load.down', 6, { 'x-rpc-method': 'Load.Down' }).then((r) => { loadResults.down = r; });
 
   window.later = async () => {
     const results = {};
@@ -127,7 +129,8 @@ before(async () => {
   // startOrigins reads `pages` on every request, so the page can name the API's origin.
   const pages = {};
   origins = await startOrigins(pages);
-  pages['/app'] = () => testPage(origins.apiOrigin);
+  const closed = await closedPortOrigin();
+  pages['/app'] = () => testPage(origins.apiOrigin, closed);
   pages['/flood'] = floodPage;
   // A same-origin frame: the hook and relay run in every frame.
   pages['/frame'] = `<!DOCTYPE html><script>
@@ -140,6 +143,16 @@ after(async () => {
   await browser?.context.close();
   await origins?.close();
 });
+
+/** An origin on a loopback port where nothing listens (bound, then closed). */
+async function closedPortOrigin() {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
 
 function httpRequests(events, urlPart) {
   return events.filter((event) => event.type === 'http_request' && event.url.includes(urlPart));
@@ -169,7 +182,7 @@ test('the panel shows every call of the page from its first request, and the obs
   const { context, extensionId } = browser;
   const page = await context.newPage();
   await page.goto(`${origins.pageOrigin}/app?test=load`);
-  await page.waitForFunction(() => loadResults.first && loadResults.refused && loadResults.crossOk && loadResults.shm && socketReplies.length === 1);
+  await page.waitForFunction(() => loadResults.first && loadResults.refused && loadResults.crossOk && loadResults.shm && loadResults.down && socketReplies.length === 1);
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   const tabId = await tabIdOf(context, extensionId, page);
 
@@ -177,7 +190,7 @@ test('the panel shows every call of the page from its first request, and the obs
   const stored = await waitFor('the load events to be stored', async () => {
     const events = await storedEvents(context, extensionId, tabId);
     const preflights = events.filter((event) => event.type === 'cors_preflight');
-    return preflights.length >= 2 ? events : null;
+    return preflights.length >= 3 ? events : null;
   });
   const firstRequest = stored.find((event) => event.type === 'http_request');
   assert.ok(firstRequest, 'no http_request stored');
@@ -192,6 +205,13 @@ test('the panel shows every call of the page from its first request, and the obs
   assert.ok(requestHeaderNames.includes('access-control-request-method'), `${requestHeaderNames}`);
   assert.ok(requestHeaderNames.includes('origin'), 'extraHeaders should expose Origin');
   assert.ok(!refusedPreflight.response_headers.some(([name]) => name.toLowerCase().startsWith('access-control-')));
+
+  const downPreflight = stored.find((event) => event.type === 'cors_preflight' && event.url.endsWith('/down'));
+  assert.ok(downPreflight, 'the failed preflight was not observed');
+  assert.equal(downPreflight.status, null);
+  // Chromium's webRequest reports the refused preflight as net::ERR_FAILED, not the socket
+  // error; what matters is that it is a network error with no response.
+  assert.match(downPreflight.error, /^net::ERR_[A-Z_]+$/);
 
   const { panel, errors } = await openPanel(context, extensionId, tabId);
   const later = await page.evaluate(() => later());
