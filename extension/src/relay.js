@@ -29,6 +29,7 @@
   let nextSeq = 1;
   let pendingEvents = 0;
   let contextGone = false;
+  let connections = 0;
   /** @type {{seq: number, events: object[], dropped: number}[]} */
   const pending = [];
 
@@ -70,7 +71,11 @@
   }
 
   function send(batch) {
-    if (!port && !connect()) return;
+    // Without a port, reconnecting sends every pending batch, this one included, in order.
+    if (!port) {
+      reconnect();
+      return;
+    }
     try {
       port.postMessage({ type: 'batch', relayId, seq: batch.seq, events: batch.events, dropped: batch.dropped });
     } catch {
@@ -105,15 +110,19 @@
       relayId,
       url: location.href,
       top: window === window.top,
-      resumed: nextSeq > 1,
+      resumed: connections > 0,
     });
+    connections += 1;
     return true;
   }
 
   function reconnect() {
     if (port || contextGone) return;
     if (!connect()) return;
-    for (const batch of pending) send(batch);
+    for (const batch of pending) {
+      if (!port) return;
+      send(batch);
+    }
   }
 
   // The port opens with the first batch: frames that capture nothing cost nothing.
