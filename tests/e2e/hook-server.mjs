@@ -297,6 +297,22 @@ function handleUpgrade(request, socket, upgraded) {
         connection.close(Number(code), reason || '');
         return;
       }
+      if (!binary && data.startsWith('rate:')) {
+        // rate:MESSAGES_PER_SECOND:MILLIS, sent in 5 ms ticks, then "rate-done".
+        const [, rate, millis] = data.split(':').map(Number);
+        const perTick = Math.max(1, Math.round((rate * 5) / 1000));
+        const started = Date.now();
+        let sent = 0;
+        const timer = setInterval(() => {
+          const due = Math.min(Math.round(((Date.now() - started) * rate) / 1000), Math.round((rate * millis) / 1000));
+          for (let i = 0; sent < due && i < perTick * 4; i++) connection.sendText(`r-${sent++}`);
+          if (Date.now() - started >= millis && sent >= Math.round((rate * millis) / 1000)) {
+            clearInterval(timer);
+            connection.sendText('rate-done');
+          }
+        }, 5);
+        return;
+      }
       if (!binary && data.startsWith('burst:')) {
         const count = Number(data.slice(6));
         for (let i = 0; i < count; i++) connection.sendText(`m-${i}`);

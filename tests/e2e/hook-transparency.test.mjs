@@ -36,8 +36,11 @@ async function run(scenario, query) {
     capture = await page.evaluate(async () => {
       const events = [];
       const unsubscribe = globalThis.framescope.subscribe((batch) => events.push(...batch));
-      // Give pending body reads and the batch timer time to finish.
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Wait for pending body reads and the batch timer (bounded: a loaded machine is slow).
+      const deadline = Date.now() + 10_000;
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      } while (globalThis.framescope.stats().queued > 0 && Date.now() < deadline);
       unsubscribe();
       return { events, stats: globalThis.framescope.stats() };
     });
