@@ -399,3 +399,43 @@ test('across navigations the log is kept by the extension and cleared by the pan
   await panel.close();
   await page.close();
 });
+
+test('a service-worker restart in the middle of traffic loses and duplicates nothing', async () => {
+  const { context, extensionId } = browser;
+  const page = await context.newPage();
+  await page.goto(`${origins.pageOrigin}/app?test=burst`);
+  await page.waitForFunction(() => loadResults.crossOk !== undefined);
+  const tabId = await tabIdOf(context, extensionId, page);
+
+  // 150 sequential calls (a few milliseconds each) with the worker stopped early on.
+  await page.evaluate(() => {
+    window.burst = (async () => {
+      for (let i = 0; i < 150; i += 1) await rpc('/rpc', `burst.${i}`, 1000 + i, {});
+      return true;
+    })();
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await stopServiceWorker(context, page);
+  assert.equal(await page.evaluate(() => burst), true);
+
+  // Compared per session (the page's iframe has a hook and a session of its own), without
+  // the preflights the extension itself observed.
+  let last = {};
+  const stored = await waitFor('every delivered event to be stored', async () => {
+    const hook = await page.evaluate(() => framescope.stats());
+    const events = (await storedEvents(context, extensionId, tabId)).filter(
+      (event) => event.session_id === hook.session_id && event.type !== 'cors_preflight',
+    );
+    last = { delivered: hook.delivered, queued: hook.queued, stored: events.length };
+    return hook.queued === 0 && events.length === hook.delivered ? events : null;
+  }).catch((error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(last)}`);
+  });
+  const burstBodies = httpRequests(stored, '/rpc')
+    .map(bodyOf)
+    .filter((body) => body.includes('burst.'));
+  assert.equal(burstBodies.length, 150);
+  assert.equal(new Set(burstBodies).size, 150);
+  assert.equal(stored.filter((event) => event.type === 'dropped').length, 0);
+  await page.close();
+});
