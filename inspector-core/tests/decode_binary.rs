@@ -582,3 +582,24 @@ fn grpc_status_in_headers_for_trailers_only_responses() {
     assert_eq!(trailers.message.as_deref(), Some("token expired"));
     assert_eq!(grpc_web::trailers_from_headers(&headers[..1]), None);
 }
+
+#[test]
+fn layouts_in_the_docs_are_valid_and_the_preset_matches() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/binary-layouts.md"
+    ))
+    .unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```json\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 2);
+    let cafe: BinaryLayout = serde_json::from_str(blocks[0]).unwrap();
+    assert_eq!(cafe, BinaryLayout::cafe());
+    let acme: BinaryLayout = serde_json::from_str(blocks[1]).unwrap();
+    acme.validate().unwrap();
+    assert_eq!(acme.length_adjust_bytes, -8);
+    assert_eq!(acme.payload_codec, PayloadCodec::Json);
+}
