@@ -28,7 +28,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::CaptureEvent;
+use crate::event::{CaptureEvent, EventBody, HeaderList, Payload};
 
 /// The text that replaces a redacted value.
 pub const REDACTED: &str = "[REDACTED]";
@@ -92,20 +92,52 @@ impl RedactionConfig {
         if !self.enabled {
             return false;
         }
-        let normalised: String = name
-            .chars()
-            .filter(|character| !matches!(character, '-' | '_' | '.' | ' '))
-            .flat_map(char::to_lowercase)
-            .collect();
+        // Fast path (called for every JSON member name): normalise ASCII names on the stack.
+        let mut buffer = [0u8; 64];
+        let mut length = 0;
+        for byte in name.bytes() {
+            if matches!(byte, b'-' | b'_' | b'.' | b' ') {
+                continue;
+            }
+            if !byte.is_ascii() || length == buffer.len() {
+                return self.is_secret_name_unicode(name);
+            }
+            buffer[length] = byte.to_ascii_lowercase();
+            length += 1;
+        }
+        let normalised = &buffer[..length];
         if normalised.is_empty() {
             return false;
         }
         self.secret_names_exact
             .iter()
-            .any(|exact| normalised == exact.to_lowercase())
+            .any(|exact| exact.as_bytes().eq_ignore_ascii_case(normalised))
             || self.secret_name_fragments.iter().any(|fragment| {
-                !fragment.is_empty() && normalised.contains(&fragment.to_lowercase())
+                let fragment = fragment.as_bytes();
+                !fragment.is_empty()
+                    && fragment.len() <= normalised.len()
+                    && normalised
+                        .windows(fragment.len())
+                        .any(|window| window.eq_ignore_ascii_case(fragment))
             })
+    }
+
+    /// [`RedactionConfig::is_secret_name`] for names with non-ASCII characters or longer
+    /// than the fast path's buffer.
+    fn is_secret_name_unicode(&self, name: &str) -> bool {
+        let normalised: String = name
+            .chars()
+            .filter(|character| !matches!(character, '-' | '_' | '.' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect();
+        !normalised.is_empty()
+            && (self
+                .secret_names_exact
+                .iter()
+                .any(|exact| normalised == exact.to_lowercase())
+                || self.secret_name_fragments.iter().any(|fragment| {
+                    !fragment.is_empty() && normalised.contains(&fragment.to_lowercase())
+                }))
     }
 
     /// True when the value of a header of this name must be redacted.
@@ -159,6 +191,105 @@ pub fn redact_event(
     if !config.enabled {
         return Ok(event.clone());
     }
+    let mut out = event.clone();
+    // The event types known here are edited in place; others go through the JSON walk.
+    match &mut out.body {
+        EventBody::Page { url, .. }
+        | EventBody::WsConnect { url, .. }
+        | EventBody::SseConnect { url, .. } => *url = redact_url(url, config),
+        EventBody::HttpRequest {
+            url,
+            headers,
+            body,
+            body_kind,
+            ..
+        } => {
+            let form_body =
+                body_kind.as_deref() == Some("url_search_params") || is_form_content_type(headers);
+            *url = redact_url(url, config);
+            redact_header_list(headers, config);
+            if let Some(payload) = body {
+                redact_payload_typed(payload, form_body, config);
+            }
+        }
+        EventBody::HttpResponse {
+            headers, body, url, ..
+        } => {
+            let form_body = is_form_content_type(headers);
+            redact_header_list(headers, config);
+            if let Some(payload) = body {
+                redact_payload_typed(payload, form_body, config);
+            }
+            if let Some(url) = url {
+                *url = redact_url(url, config);
+            }
+        }
+        EventBody::WsMessage { payload, .. } => redact_payload_typed(payload, false, config),
+        EventBody::SseMessage { data, .. } => *data = redact_text(data, false, config),
+        EventBody::CorsPreflight {
+            url,
+            request_headers,
+            response_headers,
+            ..
+        } => {
+            *url = redact_url(url, config);
+            redact_header_list(request_headers, config);
+            redact_header_list(response_headers, config);
+        }
+        EventBody::HttpFailure { .. }
+        | EventBody::WsOpen { .. }
+        | EventBody::WsClose { .. }
+        | EventBody::WsError {}
+        | EventBody::SseOpen {}
+        | EventBody::SseError { .. }
+        | EventBody::Dropped { .. }
+        | EventBody::Unknown => {}
+        #[allow(unreachable_patterns)]
+        _ => return redact_event_as_json(event, config, index),
+    }
+    Ok(out)
+}
+
+fn is_form_content_type(headers: &HeaderList) -> bool {
+    headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && value
+                .to_ascii_lowercase()
+                .contains("application/x-www-form-urlencoded")
+    })
+}
+
+fn redact_header_list(headers: &mut HeaderList, config: &RedactionConfig) {
+    for (name, value) in headers.iter_mut() {
+        if config.is_secret_header(name) {
+            *value = redact_header(name, value, config);
+        }
+    }
+}
+
+fn redact_payload_typed(payload: &mut Payload, form_body: bool, config: &RedactionConfig) {
+    if payload.is_binary() {
+        let engine = base64::engine::general_purpose::STANDARD;
+        if let Ok(bytes) = engine.decode(payload.data.as_bytes())
+            && let Ok(text) = String::from_utf8(bytes)
+            && let Some(redacted) = redact_json_text(&text, config)
+            && redacted != text
+        {
+            payload.data = engine.encode(redacted.as_bytes());
+        }
+    } else {
+        payload.data = redact_text(&payload.data, form_body, config);
+    }
+}
+
+/// Redacts an event of a type this module does not list, by walking its JSON: members named
+/// `headers` or `*_headers`, `url` or `*_url`, and payload-shaped objects (`encoding` +
+/// `data`), so that event types added later are covered without changes here.
+fn redact_event_as_json(
+    event: &CaptureEvent,
+    config: &RedactionConfig,
+    index: usize,
+) -> Result<CaptureEvent, RedactError> {
     let rebuild_error = |message: String| RedactError::Rebuild {
         index,
         event_type: event_type_name(event),
@@ -646,7 +777,7 @@ impl JsonScanner<'_> {
         let result = match first {
             b'{' => self.object(depth),
             b'[' => self.array(depth),
-            b'"' => self.string().map(|_| ()),
+            b'"' => self.skip_string(),
             b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
                 self.scalar();
                 Ok(())
@@ -670,6 +801,20 @@ impl JsonScanner<'_> {
         {
             self.position += 1;
         }
+    }
+
+    /// Scans past a string without decoding it.
+    fn skip_string(&mut self) -> Result<(), ScanStop> {
+        self.position += 1;
+        while let Some(&byte) = self.bytes.get(self.position) {
+            self.position += 1;
+            match byte {
+                b'"' => return Ok(()),
+                b'\\' => self.position += 1,
+                _ => {}
+            }
+        }
+        Err(ScanStop::EndOfInput)
     }
 
     /// Scans a string and returns its decoded text (escapes resolved well enough to match
@@ -766,7 +911,7 @@ impl JsonScanner<'_> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::event::{Direction, EventBody, Payload};
+    use crate::event::Direction;
 
     fn config() -> RedactionConfig {
         RedactionConfig::default()
@@ -790,9 +935,21 @@ mod tests {
         ] {
             assert!(config.is_secret_name(name), "{name} should be secret");
         }
-        for name in ["method", "params", "id", "author", "passage", "user", ""] {
+        for name in [
+            "method", "params", "id", "author", "passage", "user", "", "--",
+        ] {
             assert!(!config.is_secret_name(name), "{name} should not be secret");
         }
+        // Non-ASCII and very long names take the slow path with the same rules.
+        assert!(config.is_secret_name("Benutzer_Passwörter_TOKEN"));
+        assert!(!config.is_secret_name("Größe"));
+        assert!(config.is_secret_name(&format!("{}_api_key", "x".repeat(100))));
+        assert!(!config.is_secret_name(&"x".repeat(100)));
+        let custom = RedactionConfig {
+            secret_name_fragments: vec!["UserId".into()],
+            ..RedactionConfig::default()
+        };
+        assert!(custom.is_secret_name("user_id"));
         assert!(!RedactionConfig::disabled().is_secret_name("password"));
     }
 
@@ -914,6 +1071,84 @@ mod tests {
         let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         // Too deep to be real: scanned up to the limit, never a stack overflow.
         assert!(redact_json_text(&text, &config()).is_some());
+    }
+
+    #[test]
+    fn typed_and_json_walk_paths_agree() {
+        let event = |connection: &str, body| CaptureEvent {
+            v: 1,
+            session_id: "p".into(),
+            connection_id: connection.into(),
+            time_micros: 1,
+            body,
+        };
+        let events = [
+            event(
+                "h",
+                EventBody::HttpRequest {
+                    api: "fetch".into(),
+                    method: "POST".into(),
+                    url: "http://u:pw@h/?token=1&a=2".into(),
+                    headers: vec![
+                        ("Cookie".into(), "a=1; b=2".into()),
+                        (
+                            "Content-Type".into(),
+                            "application/x-www-form-urlencoded".into(),
+                        ),
+                    ],
+                    body: Some(Payload::text("user=a&password=p")),
+                    body_kind: None,
+                    mode: None,
+                    credentials: None,
+                    redirect: None,
+                    upload_listeners: false,
+                },
+            ),
+            event(
+                "h",
+                EventBody::HttpResponse {
+                    status: 200,
+                    status_text: String::new(),
+                    headers: vec![("Set-Cookie".into(), "s=1; Path=/".into())],
+                    body: Some(Payload::binary(br#"{"secret":"x","n":1}"#)),
+                    response_type: None,
+                    url: Some("http://h/?code=1&state=2&api_key=3".into()),
+                    redirected: true,
+                },
+            ),
+            event(
+                "w",
+                EventBody::WsMessage {
+                    direction: Direction::Received,
+                    payload: Payload::text(r#"[{"refresh_token":"r"},{"ok":true}]"#),
+                },
+            ),
+            event(
+                "s",
+                EventBody::SseMessage {
+                    event_type: "message".into(),
+                    data: r#"{"token":"t"}"#.into(),
+                    last_event_id: String::new(),
+                },
+            ),
+            event(
+                "c",
+                EventBody::CorsPreflight {
+                    url: "http://h/?token=1".into(),
+                    initiator: None,
+                    request_headers: vec![("Authorization".into(), "Bearer b".into())],
+                    status: Some(204),
+                    response_headers: vec![("Set-Cookie".into(), "x=1".into())],
+                    error: None,
+                    ended_micros: None,
+                },
+            ),
+        ];
+        for event in &events {
+            let typed = redact_event(event, &config(), 0).unwrap();
+            assert_ne!(&typed, event, "something was redacted");
+            assert_eq!(redact_event_as_json(event, &config(), 0).unwrap(), typed);
+        }
     }
 
     #[test]
