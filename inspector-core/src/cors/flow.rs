@@ -226,6 +226,15 @@ impl CorsFlow {
                 None => headers.push((name.clone(), value.to_string())),
             }
         }
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            && let Some(implied) = request
+                .body_kind
+                .implied_content_type(request.body_content_type.as_deref())
+        {
+            headers.push(("Content-Type".to_string(), implied));
+        }
         request.headers = headers.clone();
         let decision = decide(&CorsRequest {
             headers: headers.clone(),

@@ -74,6 +74,24 @@ pub enum BodyKind {
 }
 
 impl BodyKind {
+    /// The `Content-Type` fetch adds for this body when the app sets none.
+    pub fn implied_content_type(self, blob_type: Option<&str>) -> Option<String> {
+        match self {
+            BodyKind::Text => Some("text/plain;charset=UTF-8".to_string()),
+            BodyKind::UrlSearchParams => {
+                Some("application/x-www-form-urlencoded;charset=UTF-8".to_string())
+            }
+            BodyKind::FormData => {
+                Some("multipart/form-data; boundary=----FramescopeFormBoundary".to_string())
+            }
+            BodyKind::Blob => blob_type
+                .map(str::trim)
+                .filter(|kind| !kind.is_empty())
+                .map(str::to_string),
+            BodyKind::None | BodyKind::ArrayBuffer | BodyKind::Stream | BodyKind::Other => None,
+        }
+    }
+
     /// Reads the `body_kind` string of a capture event.
     pub fn from_capture(kind: Option<&str>) -> BodyKind {
         match kind.unwrap_or("none") {
@@ -118,6 +136,10 @@ pub struct CorsRequest {
     /// Kind of body.
     #[serde(default)]
     pub body_kind: BodyKind,
+    /// The `Content-Type` the body implies when the app sets none (a `Blob`'s `type`); the
+    /// other body kinds imply theirs (`text/plain;charset=UTF-8` for strings, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_content_type: Option<String>,
     /// XHR only: listeners were registered on `xhr.upload` (forces a preflight).
     #[serde(default)]
     pub upload_listeners: bool,
@@ -152,6 +174,7 @@ impl CorsRequest {
             mode: RequestMode::default(),
             redirect: RedirectMode::default(),
             body_kind: BodyKind::default(),
+            body_content_type: None,
             upload_listeners: false,
             reads_response_headers: Vec::new(),
             initiator_address_space: None,

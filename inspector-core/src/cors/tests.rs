@@ -345,6 +345,33 @@ fn local_network_access_is_checked_before_the_preflight() {
 }
 
 #[test]
+fn a_json_blob_body_implies_a_preflight() {
+    let mut request = CorsRequest::new(PAGE, API).with_method("POST");
+    request.body_kind = BodyKind::Blob;
+    request.body_content_type = Some("application/json".into());
+    let analysis = run(
+        &request,
+        vec![hop(Some(ok(&[("Access-Control-Allow-Origin", "*")])), None)],
+    );
+    expect_blocked(
+        &analysis,
+        CorsError::HeaderDisallowedByPreflightResponse,
+        "content-type",
+    );
+    request.body_kind = BodyKind::Text;
+    request.body_content_type = None;
+    let analysis = run(
+        &request,
+        vec![hop(None, Some(ok(&[("Access-Control-Allow-Origin", "*")])))],
+    );
+    assert_eq!(
+        analysis.verdict,
+        Verdict::Allowed,
+        "a string body implies text/plain"
+    );
+}
+
+#[test]
 fn same_origin_requests_skip_cors() {
     let analysis = run(
         &CorsRequest::new(PAGE, "http://127.0.0.1:4000/api").with_method("PUT"),
