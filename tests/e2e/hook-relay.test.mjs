@@ -178,3 +178,54 @@ test('without the token the hook captures locally and does not try the relay', a
   assert.deepEqual(result, { types: ['page', 'http_request', 'http_response'], relay: 'disabled' });
   await context.close();
 });
+
+test('relay down: the hook buffers boundedly, retries with backoff, counts drops, and delivers on reconnect', async () => {
+  const dist = mkdtempSync(path.join(tmpdir(), 'framescope-relay-dist2-'));
+  writeFileSync(path.join(dist, 'index.html'), '<!DOCTYPE html><title>second relay</title>');
+  const first = await startServe(['--dist', dist]);
+  for (let i = 0; i < 50 && !/Live capture: .*src="([^"]+)"/.test(first.output()); i++) await new Promise((r) => setTimeout(r, 100));
+  const firstHook = first.output().match(/Live capture: .*src="([^"]+)"/)[1];
+  const context = await browser.newContext();
+  const hookPage = await context.newPage();
+  await hookPage.goto(`${pagesServer.origin}/page?relayhook=${encodeURIComponent(firstHook)}`);
+  await hookPage.waitForFunction(() => framescope.stats().relay.state === 'open');
+  await first.stop();
+  await hookPage.waitForFunction(() => framescope.stats().relay.reconnects >= 2, null, { timeout: 15_000 });
+  const whileDown = await hookPage.evaluate(async () => {
+    framescope.configure({ maxRelayBufferedEvents: 20 });
+    for (let i = 0; i < 15; i++) await (await fetch(`/text?n=${i}`)).text();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return framescope.stats().relay;
+  });
+  assert.notEqual(whileDown.state, 'open');
+  assert.equal(whileDown.buffered, 20);
+  assert.equal(whileDown.dropped, 30 - 20);
+
+  const second = await startServe(['--dist', dist]);
+  try {
+    for (let i = 0; i < 50 && !/Live capture: .*src="([^"]+)"/.test(second.output()); i++) await new Promise((r) => setTimeout(r, 100));
+    const secondHook = second.output().match(/Live capture: .*src="([^"]+)"/)[1];
+    const relayUrl = secondHook.replace('http://', 'ws://').replace('/hook.js?', '/__framescope/relay/hook?');
+    const dashboardContext = await browser.newContext();
+    const dashboard = await dashboardContext.newPage();
+    await dashboard.goto(second.url);
+    await dashboard.evaluate(() => new Promise((resolve) => {
+      window.relayEvents = [];
+      const socket = new WebSocket(`ws://${location.host}/__framescope/relay/dashboard`);
+      socket.onmessage = (message) => { const data = JSON.parse(message.data); if (data.type === 'events') window.relayEvents.push(...data.events); };
+      socket.onopen = resolve;
+    }));
+    await hookPage.evaluate((url) => framescope.configure({ relayUrl: url }), relayUrl);
+    await dashboard.waitForFunction(() => window.relayEvents.some((e) => e.type === 'dropped'), null, { timeout: 10_000 });
+    const events = await dashboard.evaluate(() => window.relayEvents);
+    assert.equal(events[0].type, 'page', 'the page is announced first on the new connection');
+    assert.equal(events.filter((e) => e.type === 'http_request' || e.type === 'http_response').length, 20);
+    const dropped = events.find((e) => e.type === 'dropped');
+    assert.equal(dropped.count, 10);
+    assert.match(dropped.reason, /relay buffer full/);
+    await dashboardContext.close();
+  } finally {
+    await context.close();
+    await second.stop();
+  }
+});
