@@ -1532,6 +1532,7 @@
     incomingAnnotations: null,
     outboxRing: null,
     drainTimer: null,
+    configVersion: 0,
   };
 
   function directionOfThread() {
@@ -1605,6 +1606,7 @@
   }
 
   function addChannelConfig(entry) {
+    shm.configVersion += 1;
     var list = shm.byId[entry.id] || (shm.byId[entry.id] = []);
     for (var i = 0; i < list.length; i++) {
       if (list[i].name === entry.name) {
@@ -1663,6 +1665,7 @@
 
   function channelFromConfig(info, config) {
     var channel = {
+      config: config,
       name: config.name,
       layout: config.layout,
       connectionId: config.connection ? 'shm:' + config.connection : info.id,
@@ -1683,15 +1686,15 @@
   function refreshChannels(info) {
     readRegistry();
     var configs = shm.byId[info.id];
-    if (configs === undefined || configs === info.configsSeen && info.channels.length === configs.length) return;
-    info.configsSeen = configs;
+    if (configs === undefined || info.configsSeen === shm.configVersion) return;
+    info.configsSeen = shm.configVersion;
     var channels = [];
     for (var i = 0; i < configs.length; i++) {
       var existing = null;
       for (var j = 0; j < info.channels.length; j++) {
         if (info.channels[j].name === configs[i].name) existing = info.channels[j];
       }
-      channels.push(existing && existing.layout === configs[i].layout ? existing : channelFromConfig(info, configs[i]));
+      channels.push(existing && existing.config === configs[i] ? existing : channelFromConfig(info, configs[i]));
     }
     info.channels = channels;
   }
@@ -1998,6 +2001,12 @@
     shm.reorderTimer = null;
     guard(function () {
       var cutoff = nowMicros() - REORDER_MICROS;
+      // Workers write their events to their outboxes as they happen: take them now, so that
+      // nothing older than the cutoff is still on its way, however late the timers run.
+      for (var w = 0; w < shm.workers.length; w++) {
+        var state = shm.workers[w];
+        guard(function () { drainOutbox(state.outbox); });
+      }
       var list = shm.reorder;
       list.sort(function (a, b) { return a.event.time_micros - b.event.time_micros; });
       var keep = [];
@@ -2016,7 +2025,7 @@
       }
       shm.reorder = keep;
     });
-    if (shm.reorder.length > 0) {
+    if (shm.reorder.length > 0 && shm.reorderTimer === null) {
       shm.reorderTimer = N.setTimeout.call(global, releaseReordered, REORDER_MICROS / 2000);
     }
   }

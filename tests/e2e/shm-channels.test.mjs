@@ -168,3 +168,76 @@ test('a bootstrapped worker resolves relative URLs against its script and its fe
   assert.equal(JSON.parse(module.result.text).from, 'shm-app');
   assert.equal(module.result.location, `${server.url}/shm-app/worker-module.mjs`);
 });
+
+test('registerSharedChannel returns the layout with the seed defaults and rejects bad input clearly', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/page?hook=1`);
+  const outcome = await page.evaluate(() => {
+    const attempt = (fn) => {
+      try {
+        return { value: fn() };
+      } catch (error) {
+        return { error: error.name, message: error.message };
+      }
+    };
+    const sab = new SharedArrayBuffer(1024);
+    const mailbox = framescope.registerSharedChannel(sab, { name: 'bus', layout: 'mailbox' });
+    return {
+      mailbox: { ...mailbox, frozen: Object.isFrozen(mailbox) },
+      ring: framescope.registerSharedChannel(new SharedArrayBuffer(72), { layout: 'ring' }),
+      plain: attempt(() => framescope.registerSharedChannel(new ArrayBuffer(16), { name: 'x', layout: 'mailbox' })),
+      layout: attempt(() => framescope.registerSharedChannel(sab, { name: 'x', layout: 'queue' })),
+      outside: attempt(() => framescope.registerSharedChannel(sab, { name: 'x', layout: 'mailbox', commandIndex: 256 })),
+      region: attempt(() => framescope.registerSharedChannel(sab, { name: 'x', layout: 'ring', capacity: 2000 })),
+      options: attempt(() => framescope.registerSharedChannel(sab)),
+    };
+  });
+  await context.close();
+  assert.deepEqual(
+    { ...outcome.mailbox, id: undefined },
+    { id: undefined, name: 'bus', layout: 'mailbox', byte_length: 1024, command_offset_bytes: 0, length_offset_bytes: 4, payload_offset_bytes: 8, capacity_bytes: 1016, frozen: true },
+  );
+  assert.match(outcome.mailbox.id, /^shm-\d+$/);
+  assert.equal(outcome.ring.layout, 'ring');
+  assert.equal(outcome.ring.head_offset_bytes, 0);
+  assert.equal(outcome.ring.tail_offset_bytes, 4);
+  assert.equal(outcome.ring.data_offset_bytes, 8);
+  assert.equal(outcome.ring.capacity_bytes, 64);
+  assert.match(outcome.ring.name, /^shm-\d+-ring$/);
+  assert.equal(outcome.plain.error, 'TypeError');
+  assert.match(outcome.plain.message, /SharedArrayBuffer/);
+  assert.equal(outcome.layout.error, 'TypeError');
+  assert.match(outcome.layout.message, /'mailbox' or 'ring'/);
+  assert.equal(outcome.outside.error, 'RangeError');
+  assert.match(outcome.outside.message, /commandIndex 256 is outside the buffer \(1024 bytes\)/);
+  assert.equal(outcome.region.error, 'RangeError');
+  assert.equal(outcome.options.error, 'TypeError');
+});
+
+test('a worker may register a channel itself; the page sees its frames', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/page?hook=1`);
+  const events = await page.evaluate(async () => {
+    const L = globalThis.ShmLib;
+    const sab = new SharedArrayBuffer(8 + 512);
+    const worker = new Worker('/shm-app/worker-classic.js');
+    await new Promise((resolve) => {
+      worker.addEventListener('message', resolve, { once: true });
+      worker.postMessage({ op: 'register-ring', buffer: sab, name: 'from-worker', capacity: 512 });
+    });
+    const ring = L.ring(sab, 8, 512);
+    for (let i = 0; i < 5; i++) await L.ringWriteAsync(ring, L.json({ jsonrpc: '2.0', method: 'log.write', params: [i] }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    worker.terminate();
+    return globalThis.__events;
+  });
+  await context.close();
+  const registration = events.find((event) => event.type === 'shm_channel' && event.name === 'from-worker');
+  assert.ok(registration, 'the worker registration reached the page');
+  assert.equal(registration.thread, 'worker-1');
+  const frames = events.filter((event) => event.type === 'shm_message' && event.channel === 'from-worker');
+  assert.equal(frames.length, 5);
+  assert.ok(frames.every((event) => event.thread === 'page' && event.connection_id === registration.connection_id));
+});
