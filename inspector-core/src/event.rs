@@ -498,6 +498,7 @@ pub fn parse_ndjson(text: &str) -> Result<Vec<CaptureEvent>, NdjsonError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
