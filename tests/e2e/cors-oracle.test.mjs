@@ -120,6 +120,8 @@ const CASES = [
   { name: 'two Content-Type values combine to a list', fetch: { method: 'POST', headers: [['Content-Type', 'text/plain'], ['Content-Type', 'application/json']], body: 'text' }, hops: [{ preflight: pre(204, acao('*'), acah('content-type')), response: ok(acao('*')) }] },
   { name: 'fetch with method OPTIONS is preflighted', fetch: { method: 'OPTIONS' }, hops: [{ preflight: pre(204, acao('*'), acam('GET')) }] },
   { name: 'HEAD is a simple request', fetch: { method: 'HEAD' }, hops: [{ response: ok() }] },
+  { name: 'Blob body of type application/json', fetch: { method: 'POST', body: 'json-blob' }, hops: [{ preflight: pre(204, acao('*')) }] },
+  { name: 'URLSearchParams body', fetch: { method: 'POST', body: 'params' }, hops: [{ response: ok(acao('*')) }] },
   { name: 'Accept-Language with underscore', fetch: { headers: [['Accept-Language', 'en_US']] }, hops: [{ preflight: pre(204, acao('*')) }] },
   { name: 'Accept with parenthesis', fetch: { headers: [['Accept', 'text/html(']] }, hops: [{ preflight: pre(204, acao('*')) }] },
   { name: 'Accept-Language 129 bytes', fetch: { headers: [['Accept-Language', 'a'.repeat(129)]] }, hops: [{ preflight: pre(204, acao('*')) }] },
@@ -275,6 +277,8 @@ async function runInPage(url, spec) {
     };
     if (fetchInit.targetAddressSpace) init.targetAddressSpace = fetchInit.targetAddressSpace;
     if (fetchInit.body === 'text') init.body = 'payload';
+    if (fetchInit.body === 'json-blob') init.body = new Blob(['{"jsonrpc":"2.0"}'], { type: 'application/json' });
+    if (fetchInit.body === 'params') init.body = new URLSearchParams({ a: '1' });
     if (fetchInit.body === 'stream') {
       init.body = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('x')); controller.close(); } });
       init.duplex = 'half';
@@ -361,7 +365,8 @@ function requestFor(url, spec, pageOrigin) {
     credentials: init.credentials ?? 'same-origin',
     mode: init.mode ?? 'cors',
     redirect: init.redirect ?? 'follow',
-    body_kind: init.body === 'stream' ? 'stream' : init.body === 'text' ? 'text' : 'none',
+    body_kind: { stream: 'stream', text: 'text', 'json-blob': 'blob', params: 'url_search_params' }[init.body] ?? 'none',
+    ...(init.body === 'json-blob' ? { body_content_type: 'application/json' } : {}),
     upload_listeners: false,
     reads_response_headers: spec.reads ?? [],
     ...(init.targetAddressSpace ? { target_address_space: init.targetAddressSpace } : {}),
@@ -412,7 +417,7 @@ function cliArgs(url, spec) {
 
 function cliApplies(spec) {
   const init = spec.fetch ?? {};
-  return !spec.xhr && !spec.page && (init.mode ?? 'cors') === 'cors' && init.body !== 'stream'
+  return !spec.xhr && !spec.page && (init.mode ?? 'cors') === 'cors' && !['stream', 'json-blob'].includes(init.body)
     && (init.redirect ?? 'follow') === 'follow' && init.credentials !== 'omit';
 }
 
