@@ -201,3 +201,79 @@ fn redacted_session_file_keeps_the_analysis() {
     assert_eq!(shape(&after.frames), shape(&before.frames));
     assert_eq!(after.malformed.len(), before.malformed.len());
 }
+
+/// A seed-style mailbox channel between the page and a worker, as the hook reports it.
+fn shared_memory_events() -> Vec<CaptureEvent> {
+    let lines = [
+        r#"{"type":"shm_channel","session_id":"page-1","connection_id":"shm-1","time_micros":1795676709080000,"name":"bus","layout":"mailbox","byte_length":4096,"thread":"page","command_offset_bytes":0,"length_offset_bytes":4,"payload_offset_bytes":8,"capacity_bytes":4088}"#,
+        r#"{"type":"shm_message","session_id":"page-1","connection_id":"shm-1","time_micros":1795676709081000,"direction":"sent","channel":"bus","role":"request","thread":"page","payload":{"encoding":"text","data":"{\"jsonrpc\":\"2.0\",\"method\":\"Vault.Open\",\"params\":{\"password\":\"shm-0001\"},\"id\":1}","size_bytes":73}}"#,
+        r#"{"type":"shm_state","session_id":"page-1","connection_id":"shm-1","time_micros":1795676709081010,"channel":"bus","thread":"worker-1","command":1}"#,
+        r#"{"type":"shm_message","session_id":"page-1","connection_id":"shm-1","time_micros":1795676709081400,"direction":"received","channel":"bus","role":"response","thread":"worker-1","payload":{"encoding":"text","data":"{\"jsonrpc\":\"2.0\",\"result\":{\"session_token\":\"shm-0002\"},\"id\":1}","size_bytes":60}}"#,
+        r#"{"type":"shm_activity","session_id":"page-1","connection_id":"shm-1","time_micros":1795676709090000,"channel":"bus","thread":"page","byte_length":4096,"window_micros":10000,"operations":{"store":2,"load":4},"notify_calls":2,"woken":1,"waits":1,"wait_micros":380,"wait_woken":1}"#,
+    ];
+    lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| inspector_core::event::parse_event_line(line, index + 1).unwrap())
+        .collect()
+}
+
+#[test]
+fn shared_memory_traffic_survives_session_files_and_loses_its_secrets() {
+    let mut events = capture();
+    events.extend(shared_memory_events());
+    let finished_micros = T0 + 100_000;
+    let live = live_session(&events, finished_micros);
+    let before = analysis(&live);
+    let vault: Vec<&Call> = before
+        .calls
+        .iter()
+        .filter(|call| call.method == "Vault.Open")
+        .collect();
+    assert_eq!(vault.len(), 1, "{:#?}", before.calls);
+    assert_eq!(
+        vault[0].transport,
+        inspector_core::model::Transport::SharedMemory
+    );
+    assert_eq!(vault[0].outcome, Outcome::Ok);
+    assert_eq!(vault[0].latency_micros, Some(400));
+
+    let lossless = export_session(
+        &events,
+        live.config(),
+        Some(finished_micros),
+        &RedactionConfig::disabled(),
+        "t",
+    )
+    .unwrap();
+    let file = import_session(&lossless).unwrap();
+    assert_eq!(file.events, events);
+    assert_same(&analysis(&file.replay()), &before);
+
+    let redacted = export_session(
+        &events,
+        live.config(),
+        Some(finished_micros),
+        &RedactionConfig::default(),
+        "t",
+    )
+    .unwrap();
+    assert!(lossless.contains("shm-0001") && lossless.contains("shm-0002"));
+    assert!(!redacted.contains("shm-0001") && !redacted.contains("shm-0002"));
+    let after = analysis(&import_session(&redacted).unwrap().replay());
+    let methods = |analysis: &Analysis| -> Vec<(String, Outcome, Option<u64>)> {
+        analysis
+            .calls
+            .iter()
+            .map(|call| (call.method.clone(), call.outcome, call.latency_micros))
+            .collect()
+    };
+    assert_eq!(methods(&after), methods(&before));
+
+    // HAR has no place for shared memory: the export says what it left out.
+    let har =
+        inspector_core::export::har::export_har(&events, &RedactionConfig::default(), "t").unwrap();
+    assert_eq!(har.skipped_events.get("shm_message"), Some(&2));
+    assert_eq!(har.skipped_total(), 5);
+    assert!(!har.text.contains("shm-0001"));
+}
