@@ -2096,6 +2096,14 @@
   }
 
   function noteWait(counters, startMicros, outcome) {
+    try {
+      countWait(counters, startMicros, outcome);
+    } catch (error) {
+      noteInternalError(error);
+    }
+  }
+
+  function countWait(counters, startMicros, outcome) {
     counters.waits += 1;
     counters.wait_micros += Math.max(0, nowMicros() - startMicros);
     if (outcome === 'ok') counters.wait_woken += 1;
@@ -2104,13 +2112,47 @@
     markDirty(counters);
   }
 
+  /** `locate` without throwing; null on any internal error (counted). */
+  function locateSafely(typedArray, index, operation) {
+    try {
+      return locate(typedArray, index, operation);
+    } catch (error) {
+      noteInternalError(error);
+      return null;
+    }
+  }
+
+  /** What a store at a channel's control word publishes (with where it happened), or null. */
+  function planSafely(where, value) {
+    if (where === null || where.channel === null) return null;
+    try {
+      var plan = planStore(where, value);
+      if (plan !== null) {
+        plan.where = { info: where.info, channel: where.channel, byte: where.byte };
+      }
+      return plan;
+    } catch (error) {
+      noteInternalError(error);
+      return null;
+    }
+  }
+
+  function announceSafely(plan) {
+    try {
+      announceStore(plan.where, plan);
+    } catch (error) {
+      noteInternalError(error);
+    }
+  }
+
+  // The wrappers sit on the app's hottest path: no closures per call, no allocation unless a
+  // registered channel publishes something.
   function installAtomics() {
     if (!S.Atomics || !S.SharedArrayBuffer || !shm.infos || !typedBuffer) return;
-    var simple = ['add', 'and', 'load', 'or', 'sub', 'xor'];
-    simple.forEach(function (name) {
+    ['add', 'and', 'load', 'or', 'sub', 'xor'].forEach(function (name) {
       wrapAtomic(name, function (native) {
         return function (typedArray, index) {
-          guard(function () { locate(typedArray, index, name); });
+          locateSafely(typedArray, index, name);
           return native.apply(this, arguments);
         };
       });
@@ -2118,35 +2160,27 @@
     ['store', 'exchange'].forEach(function (name) {
       wrapAtomic(name, function (native) {
         return function (typedArray, index, value) {
-          var where = guard(function () { return locate(typedArray, index, name); }) || null;
-          var plan = where !== null && where.channel !== null ? guard(function () { return planStore(where, value); }) || null : null;
+          var plan = planSafely(locateSafely(typedArray, index, name), value);
           if (plan === null) return native.apply(this, arguments);
-          var channel = where.channel;
-          var info = where.info;
-          var byte = where.byte;
           var result = native.apply(this, arguments);
-          guard(function () { announceStore({ info: info, channel: channel, byte: byte }, plan); });
+          announceSafely(plan);
           return result;
         };
       });
     });
     wrapAtomic('compareExchange', function (native) {
       return function (typedArray, index, expected, replacement) {
-        var where = guard(function () { return locate(typedArray, index, 'compareExchange'); }) || null;
-        var plan = where !== null && where.channel !== null ? guard(function () { return planStore(where, replacement); }) || null : null;
+        var plan = planSafely(locateSafely(typedArray, index, 'compareExchange'), replacement);
         if (plan === null) return native.apply(this, arguments);
-        var channel = where.channel;
-        var info = where.info;
-        var byte = where.byte;
         var result = native.apply(this, arguments);
         // Published only when the exchange happened (the old value was the expected one).
-        if (result === (expected | 0)) guard(function () { announceStore({ info: info, channel: channel, byte: byte }, plan); });
+        if (result === (expected | 0)) announceSafely(plan);
         return result;
       };
     });
     wrapAtomic('notify', function (native) {
       return function notify(typedArray, index) {
-        var where = guard(function () { return locate(typedArray, index, 'notify'); }) || null;
+        var where = locateSafely(typedArray, index, 'notify');
         var counters = where === null ? null : where.channel !== null ? where.channel.activity : where.info.activity;
         var result = native.apply(this, arguments);
         if (counters !== null) {
@@ -2158,11 +2192,11 @@
     });
     wrapAtomic('wait', function (native) {
       return function wait(typedArray, index) {
-        var where = guard(function () { return locate(typedArray, index, 'wait'); }) || null;
+        var where = locateSafely(typedArray, index, 'wait');
         if (where === null) return native.apply(this, arguments);
         var counters = where.channel !== null ? where.channel.activity : where.info.activity;
-        // About to block: let this thread's events out first.
-        if (isWorkerScope) {
+        // About to block: let this thread's pending events out first.
+        if (isWorkerScope && (shm.outbox.length > 0 || shm.dirty.length > 0)) {
           guard(function () {
             if (shm.dirty.length > 0 && nowMicros() - shm.lastActivityFlush > ACTIVITY_WINDOW_MILLIS * 1000) flushActivity();
             flushOutbox();
@@ -2170,30 +2204,30 @@
         }
         var startMicros = nowMicros();
         var result = native.apply(this, arguments);
-        guard(function () { noteWait(counters, startMicros, result); });
+        noteWait(counters, startMicros, result);
         return result;
       };
     });
     wrapAtomic('waitAsync', function (native) {
       return function waitAsync(typedArray, index) {
-        var where = guard(function () { return locate(typedArray, index, 'waitAsync'); }) || null;
-        var startMicros = nowMicros();
+        var where = locateSafely(typedArray, index, 'waitAsync');
+        var startMicros = where === null ? 0 : nowMicros();
         var result = native.apply(this, arguments);
-        if (where === null) return result;
+        if (where === null || !result) return result;
         var counters = where.channel !== null ? where.channel.activity : where.info.activity;
-        guard(function () {
-          if (result && result.async && result.value) {
-            S.promiseThen.call(result.value, function (outcome) {
-              guard(function () { noteWait(counters, startMicros, outcome); });
-            }, function () {});
-          } else if (result) {
-            noteWait(counters, startMicros, result.value);
-          }
-        });
+        if (result.async && result.value) {
+          S.promiseThen.call(result.value, function (outcome) {
+            noteWait(counters, startMicros, outcome);
+          }, noop);
+        } else {
+          noteWait(counters, startMicros, result.value);
+        }
         return result;
       };
     });
   }
+
+  function noop() {}
 
   // --- registerSharedChannel.
   function nonNegativeInteger(value, fallback, name) {
