@@ -198,14 +198,31 @@ pub struct CallEnd {
     pub error_message: Option<String>,
 }
 
+/// Bytes a heap allocation of `len` bytes really takes: glibc-style malloc rounds requests
+/// up to 16 bytes with an 8-byte header and a 32-byte minimum. Used so that the session's
+/// byte cap tracks resident memory rather than string lengths.
+pub fn heap_bytes(len: usize) -> u64 {
+    if len == 0 {
+        0
+    } else {
+        (len + 8).div_ceil(16).max(2) as u64 * 16
+    }
+}
+
 /// Heap and inline bytes a call costs, for the session's byte cap.
 pub fn call_cost_bytes(call: &Call) -> u64 {
-    (std::mem::size_of::<CallRecord>()
-        + call.session_id.len()
-        + call.connection_id.len()
-        + call.method.len()
-        + call.request_id.as_ref().map_or(0, String::len)
-        + call.error_message.as_ref().map_or(0, String::len)) as u64
+    std::mem::size_of::<CallRecord>() as u64
+        + heap_bytes(call.session_id.len())
+        + heap_bytes(call.connection_id.len())
+        + heap_bytes(call.method.len())
+        + call
+            .request_id
+            .as_ref()
+            .map_or(0, |text| heap_bytes(text.len()))
+        + call
+            .error_message
+            .as_ref()
+            .map_or(0, |text| heap_bytes(text.len()))
 }
 
 /// The correlation table and the ordered call list.

@@ -33,7 +33,9 @@ use std::ops::Range;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::correlate::{CallEnd, CallRecord, CallStart, Correlator, FastMap, IdKey, PendingKey};
+use crate::correlate::{
+    CallEnd, CallRecord, CallStart, Correlator, FastMap, IdKey, PendingKey, heap_bytes,
+};
 use crate::decode::binary::{BinaryDecoder, BinaryError, BinaryLayout, ByteOrder, FrameRole};
 use crate::decode::grpc_web::{self, GrpcWebBody};
 use crate::decode::jsonrpc::{
@@ -226,15 +228,15 @@ impl Arena {
         start..self.end()
     }
 
-    fn live_bytes(&self) -> u64 {
-        self.end() - self.released.max(self.base)
+    /// Bytes held: the live bytes and the released prefix not yet compacted away.
+    fn held_bytes(&self) -> u64 {
+        self.bytes.len() as u64
     }
 
     fn release_before(&mut self, offset: u64) {
         self.released = self.released.max(offset.min(self.end()));
         let dead = (self.released - self.base) as usize;
-        if dead > 0
-            && (dead == self.bytes.len() || (dead >= 64 * 1024 && dead * 2 >= self.bytes.len()))
+        if dead > 0 && (dead == self.bytes.len() || (dead >= 4096 && dead * 4 >= self.bytes.len()))
         {
             self.bytes.drain(..dead);
             self.base = self.released;
@@ -346,12 +348,14 @@ struct FrameStore {
 }
 
 fn frame_cost_bytes(frame: &Frame) -> u64 {
-    (std::mem::size_of::<Frame>()
-        + std::mem::size_of::<FrameMeta>()
-        + frame.session_id.len()
-        + frame.connection_id.len()
-        + frame.summary.len()
-        + frame.malformed.as_ref().map_or(0, String::len)) as u64
+    (std::mem::size_of::<Frame>() + std::mem::size_of::<FrameMeta>()) as u64
+        + heap_bytes(frame.session_id.len())
+        + heap_bytes(frame.connection_id.len())
+        + heap_bytes(frame.summary.len())
+        + frame
+            .malformed
+            .as_ref()
+            .map_or(0, |text| heap_bytes(text.len()))
 }
 
 struct NewFrame {
@@ -578,7 +582,7 @@ impl Session {
     /// Bytes currently retained (payloads plus bookkeeping), the quantity capped by
     /// [`SessionConfig::max_bytes`].
     pub fn retained_bytes(&self) -> u64 {
-        self.arena.live_bytes()
+        self.arena.held_bytes()
             + self.frames.bytes
             + self.units.len() as u64 * UNIT_COST_BYTES
             + self.correlator.retained_bytes()
