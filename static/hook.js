@@ -1532,6 +1532,8 @@
     incomingAnnotations: null,
     outboxRing: null,
     drainTimer: null,
+    asyncWaits: [],
+    deferred: [],
     configVersion: 0,
   };
 
@@ -1729,6 +1731,7 @@
       if (!S.SharedArrayBuffer || !(buffer instanceof S.SharedArrayBuffer)) return null;
       info = infoFor(buffer);
     }
+    if (shm.asyncWaits.length > 0) settleAsyncWaits(info);
     refreshChannels(info);
     var channel = null;
     var byte = -1;
@@ -1761,6 +1764,7 @@
   }
 
   function flushActivity() {
+    if (shm.deferred.length > 0) flushDeferred();
     var list = shm.dirty;
     shm.dirty = [];
     var now = nowMicros();
@@ -2137,11 +2141,22 @@
     }
   }
 
+  // What a store published is turned into events only after the app's next Atomics call
+  // returns (usually its notify), so the peer is not woken later than without the hook.
+  // The time and the payload were taken before the store.
   function announceSafely(plan) {
-    try {
-      announceStore(plan.where, plan);
-    } catch (error) {
-      noteInternalError(error);
+    shm.deferred.push(plan);
+  }
+
+  function flushDeferred() {
+    var plans = shm.deferred;
+    shm.deferred = [];
+    for (var i = 0; i < plans.length; i++) {
+      try {
+        announceStore(plans[i].where, plans[i]);
+      } catch (error) {
+        noteInternalError(error);
+      }
     }
   }
 
@@ -2153,7 +2168,10 @@
       wrapAtomic(name, function (native) {
         return function (typedArray, index) {
           locateSafely(typedArray, index, name);
-          return native.apply(this, arguments);
+          if (shm.deferred.length === 0) return native.apply(this, arguments);
+          var result = native.apply(this, arguments);
+          flushDeferred();
+          return result;
         };
       });
     });
@@ -2161,9 +2179,10 @@
       wrapAtomic(name, function (native) {
         return function (typedArray, index, value) {
           var plan = planSafely(locateSafely(typedArray, index, name), value);
-          if (plan === null) return native.apply(this, arguments);
+          if (plan === null && shm.deferred.length === 0) return native.apply(this, arguments);
           var result = native.apply(this, arguments);
-          announceSafely(plan);
+          if (shm.deferred.length > 0) flushDeferred();
+          if (plan !== null) announceSafely(plan);
           return result;
         };
       });
@@ -2171,10 +2190,11 @@
     wrapAtomic('compareExchange', function (native) {
       return function (typedArray, index, expected, replacement) {
         var plan = planSafely(locateSafely(typedArray, index, 'compareExchange'), replacement);
-        if (plan === null) return native.apply(this, arguments);
+        if (plan === null && shm.deferred.length === 0) return native.apply(this, arguments);
         var result = native.apply(this, arguments);
+        if (shm.deferred.length > 0) flushDeferred();
         // Published only when the exchange happened (the old value was the expected one).
-        if (result === (expected | 0)) announceSafely(plan);
+        if (plan !== null && result === (expected | 0)) announceSafely(plan);
         return result;
       };
     });
@@ -2187,12 +2207,14 @@
           counters.notify_calls += 1;
           if (typeof result === 'number') counters.woken += result;
         }
+        if (shm.deferred.length > 0) flushDeferred();
         return result;
       };
     });
     wrapAtomic('wait', function (native) {
       return function wait(typedArray, index) {
         var where = locateSafely(typedArray, index, 'wait');
+        if (shm.deferred.length > 0) flushDeferred();
         if (where === null) return native.apply(this, arguments);
         var counters = where.channel !== null ? where.channel.activity : where.info.activity;
         // About to block: let this thread's pending events out first.
@@ -2213,12 +2235,16 @@
         var where = locateSafely(typedArray, index, 'waitAsync');
         var startMicros = where === null ? 0 : nowMicros();
         var result = native.apply(this, arguments);
+        if (shm.deferred.length > 0) flushDeferred();
         if (where === null || !result) return result;
         var counters = where.channel !== null ? where.channel.activity : where.info.activity;
-        if (result.async && result.value) {
-          S.promiseThen.call(result.value, function (outcome) {
-            noteWait(counters, startMicros, outcome);
-          }, noop);
+        if (result.async) {
+          // No reaction on the app's promise (one costs the app's await tens of
+          // microseconds): the wait ends, for our books, at this thread's next Atomics call
+          // on the same buffer, which is what a loop around waitAsync does first.
+          var timeout = arguments.length > 3 ? Number(arguments[3]) : Infinity;
+          if (shm.asyncWaits.length >= 1024) shm.asyncWaits.shift(); // Never settled: forgotten.
+          shm.asyncWaits.push({ info: where.info, counters: counters, start: startMicros, timeoutMicros: timeout * 1000 });
         } else {
           noteWait(counters, startMicros, result.value);
         }
@@ -2227,7 +2253,21 @@
     });
   }
 
-  function noop() {}
+  /** Ends the waitAsync waits on `info` (see the waitAsync wrapper). */
+  function settleAsyncWaits(info) {
+    var now = nowMicros();
+    var kept = [];
+    for (var i = 0; i < shm.asyncWaits.length; i++) {
+      var wait = shm.asyncWaits[i];
+      if (wait.info !== info) {
+        kept.push(wait);
+        continue;
+      }
+      var waited = now - wait.start;
+      noteWait(wait.counters, wait.start, waited >= wait.timeoutMicros ? 'timed-out' : 'ok');
+    }
+    shm.asyncWaits = kept;
+  }
 
   // --- registerSharedChannel.
   function nonNegativeInteger(value, fallback, name) {
@@ -2566,6 +2606,7 @@
         return function postMessage(message) {
           // This thread's events first, so the page sees them before the app's message.
           guard(function () {
+            if (shm.deferred.length > 0) flushDeferred();
             if (shm.dirty.length > 0) flushActivity();
             flushOutbox();
           });

@@ -84,6 +84,14 @@ test('mailbox, page to a classic worker started before registration', async () =
   assert.ok(stores >= 20, `worker stores on the channel: ${stores}`);
   const notifies = workerActivity.reduce((sum, event) => sum + event.notify_calls, 0);
   assert.equal(notifies, 20);
+  // The page waits with waitAsync: those waits are timed too.
+  const pageActivity = ofType(run.events, 'shm_activity').filter((event) => event.thread === 'page' && event.channel === 'bus');
+  const pageWaits = pageActivity.reduce((sum, event) => sum + event.waits, 0);
+  const pageWaitOperations = pageActivity.reduce((sum, event) => sum + (event.operations.waitAsync || 0), 0);
+  assert.ok(pageWaitOperations > 0);
+  assert.equal(pageWaits, pageWaitOperations, 'every waitAsync of the page ended and was timed');
+  assert.ok(pageActivity.reduce((sum, event) => sum + event.wait_micros, 0) > 0);
+  assert.equal(pageActivity.reduce((sum, event) => sum + event.wait_timeouts, 0), 0);
 });
 
 test('mailbox, page to a module worker started after registration', async () => {
