@@ -5,11 +5,6 @@
 //! Data enters here as JSON text or JS values and leaves as core types
 //! ([`CaptureEvent`]) or plain Rust values handed to callbacks. Nothing here derives or
 //! decides anything about the captured traffic: that is the core's job.
-//!
-//! In the extension panel the events come instead through the port to the extension's
-//! service worker: [`extension`].
-
-pub mod extension;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -217,22 +212,50 @@ pub struct UseRelayReturn {
     pub pages: ReadSignal<Vec<RelayPage>>,
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
 enum RelayMessage {
-    Events {
+    Events { events: Box<RawValue> },
+    Pages { pages: Vec<RelayPage> },
+    Navigated { url: String },
+    ExtensionStatus(ExtensionStatus),
+    Other,
+}
+
+/// Reads a relay or panel-port message. serde cannot hand a `RawValue` through an internally
+/// tagged enum (it buffers the content first: "invalid type: newtype struct"), and the
+/// events must stay raw so one bad event does not cost the batch; so the `type` is read
+/// first and the rest by a plain struct.
+fn read_relay_message(text: &str) -> Result<RelayMessage, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    #[derive(Deserialize)]
+    struct Events {
         events: Box<RawValue>,
-    },
-    Pages {
+    }
+    #[derive(Deserialize)]
+    struct Pages {
         pages: Vec<RelayPage>,
-    },
-    Navigated {
+    }
+    #[derive(Deserialize)]
+    struct Navigated {
         #[serde(default)]
         url: String,
-    },
-    ExtensionStatus(ExtensionStatus),
-    #[serde(other)]
-    Other,
+    }
+    Ok(match serde_json::from_str::<Kind>(text)?.kind.as_str() {
+        "events" => RelayMessage::Events {
+            events: serde_json::from_str::<Events>(text)?.events,
+        },
+        "pages" => RelayMessage::Pages {
+            pages: serde_json::from_str::<Pages>(text)?.pages,
+        },
+        "navigated" => RelayMessage::Navigated {
+            url: serde_json::from_str::<Navigated>(text)?.url,
+        },
+        "extension_status" => RelayMessage::ExtensionStatus(serde_json::from_str(text)?),
+        _ => RelayMessage::Other,
+    })
 }
 
 /// The extension panel's connection to its service worker, as the panel port reports it.
@@ -285,7 +308,7 @@ pub fn use_extension_port(
         let Some(text) = message.as_string() else {
             return;
         };
-        match serde_json::from_str::<RelayMessage>(&text) {
+        match read_relay_message(&text) {
             Ok(RelayMessage::Events { events }) => match parse_event_array(events.get()) {
                 Ok(batch) => on_batch(batch),
                 Err(message) => on_batch(rejected_message(message)),
@@ -368,7 +391,7 @@ fn connect_relay(
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            match serde_json::from_str::<RelayMessage>(&text) {
+            match read_relay_message(&text) {
                 Ok(RelayMessage::Events { events }) => match parse_event_array(events.get()) {
                     Ok(batch) => on_batch(batch),
                     Err(message) => on_batch(rejected_message(message)),

@@ -131,16 +131,6 @@ fn connect_sources(inspector: Inspector, connections: Connections) {
         Effect::new(move |_| connections.extension.set(extension.status.get()));
         return;
     }
-    // In the extension panel the service worker's port is the only source: the panel page
-    // has no hook of its own and no server behind it.
-    if bridge::extension::use_extension_port(
-        move |batch| inspector.receive(batch),
-        move |_url| inspector.navigated(),
-    )
-    .is_some()
-    {
-        return;
-    }
     // Events of this page's own hook also reach the relay when the hook relays them; the
     // sessions seen locally are skipped when they come back through the relay.
     let local_sessions: Rc<RefCell<HashSet<String>>> = Rc::new(RefCell::new(HashSet::new()));

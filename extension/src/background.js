@@ -106,12 +106,23 @@ function droppedEvent(count, reason) {
   return { v: 1, session_id: '', connection_id: '', time_micros: nowMicros(), type: 'dropped', count, reason };
 }
 
-/** Events a record stands for when it is evicted unseen (a `dropped` event carries its count). */
+/**
+ * Events a record stands for when it is evicted unseen: its own events, plus the counts its
+ * `dropped` events carry (those move on to the new `dropped` event, so none is lost).
+ * `fresh` counts only the record's own events.
+ */
 function eventCount(record) {
-  if (record.kind !== 'events') return 0;
-  let count = 0;
-  for (const event of record.events) count += event?.type === 'dropped' ? Number(event.count) || 0 : 1;
-  return count;
+  if (record.kind !== 'events') return { total: 0, fresh: 0 };
+  let total = 0;
+  let fresh = 0;
+  for (const event of record.events) {
+    if (event?.type === 'dropped') total += Number(event.count) || 0;
+    else {
+      total += 1;
+      fresh += 1;
+    }
+  }
+  return { total, fresh };
 }
 
 /**
@@ -138,13 +149,15 @@ async function append(tabId, newRecords) {
     // storage.session refused the change (its quota is shared with nothing else, but the
     // byte estimate is JSON length): the new records are not kept, and say so visibly.
     let lost = 0;
+    let fresh = 0;
     for (const record of kept) {
       const index = tab.records.indexOf(record);
       if (index >= 0) tab.records.splice(index, 1);
       tab.bytes -= record.bytes;
-      lost += eventCount(record);
+      lost += eventCount(record).total;
+      fresh += eventCount(record).fresh;
     }
-    if (lost > 0) noteDropped(tabId, tab, lost, `extension storage refused them (${error?.message ?? error})`);
+    if (lost > 0) noteDropped(tabId, tab, lost, `extension storage refused them (${error?.message ?? error})`, fresh);
     await store({ [metaKey(tabId)]: meta(tab) }, []).catch((again) => console.error('framescope: storage failed', again));
     return;
   }
@@ -160,7 +173,11 @@ function evict(tabId, tab) {
     const oldest = from.records.shift();
     from.bytes -= oldest.bytes;
     removedKeys.push(recordKey(id, oldest.seq));
-    if (oldest.seq > from.deliveredSeq) unseen.set(id, (unseen.get(id) ?? 0) + eventCount(oldest));
+    if (oldest.seq > from.deliveredSeq) {
+      const counts = eventCount(oldest);
+      const sum = unseen.get(id) ?? { total: 0, fresh: 0 };
+      unseen.set(id, { total: sum.total + counts.total, fresh: sum.fresh + counts.fresh });
+    }
     return oldest.bytes;
   };
   while (tab.records.length > 1 && (tab.bytes > MAX_TAB_BYTES || tab.records.length > MAX_TAB_RECORDS)) {
@@ -175,14 +192,22 @@ function evict(tabId, tab) {
     if (largest.records.length <= 1) break;
     total -= dropOldest(largestId, largest);
   }
-  for (const [id, count] of unseen) if (count > 0) noteDropped(id, tabs.get(id), count);
+  for (const [id, count] of unseen) {
+    if (count.total > 0) noteDropped(id, tabs.get(id), count.total, undefined, count.fresh);
+  }
   return removedKeys;
 }
 
 // The count becomes a `dropped` event at the end of the log, so any panel, now or later,
 // shows it; the record is small, so the eviction that caused it does not remove it again.
-function noteDropped(tabId, tab, count, reason = 'extension buffer full before the panel read these events') {
-  tab.droppedTotal += count;
+function noteDropped(
+  tabId,
+  tab,
+  count,
+  reason = 'extension buffer full before the panel read these events',
+  fresh = count,
+) {
+  tab.droppedTotal += fresh;
   const record = {
     kind: 'events',
     events: [droppedEvent(count, reason)],
@@ -318,7 +343,6 @@ function onPanelMessage(port, message) {
         records,
         replay: true,
         oldestSeq: tab.records[0]?.seq ?? tab.nextSeq,
-        droppedTotal: tab.droppedTotal,
       });
       return;
     }

@@ -6,8 +6,9 @@
 // the callback receives JSON text in the shapes the dashboard relay uses,
 //   {"type":"events","events":[...capture events...]}
 //   {"type":"navigated","url":"..."}          (top-level navigation of the inspected tab)
-//   {"type":"extension_status","connected":true,"tab_id":N,"dropped_total":N,"reconnects":N}
-// so the app's bridge treats both sources alike. Records are acknowledged once delivered to
+//   {"type":"extension_status","connected":true,"tab_id":N,"reconnects":N,"error":null}
+// so the app's bridge treats both sources alike. What the service worker had to drop
+// arrives as `dropped` capture events in the stream (counted once, with their reason). Records are acknowledged once delivered to
 // the app; when the service worker restarts, the port reconnects and asks only for the
 // records after the last one it has, so nothing is shown twice or lost.
 
@@ -32,7 +33,6 @@ let lastReceivedSeq = 0;
 let lastDeliveredSeq = 0;
 let receivedEvents = 0;
 let reconnects = 0;
-let droppedTotal = 0;
 let backoffMillis = 50;
 let stopped = false;
 let error = tabId === null ? 'no tab to inspect: open this page from DevTools or with ?tabId=N' : null;
@@ -62,7 +62,6 @@ function status() {
       type: 'extension_status',
       connected: port !== null,
       tab_id: tabId,
-      dropped_total: droppedTotal,
       reconnects,
       error,
     }),
@@ -73,7 +72,6 @@ function status() {
 function onMessage(message) {
   if (message?.type !== 'records' || !Array.isArray(message.records)) return;
   backoffMillis = 50;
-  if (Number.isSafeInteger(message.droppedTotal)) droppedTotal = message.droppedTotal;
   let events = [];
   let eventsSeq = 0;
   const flush = () => {
@@ -141,7 +139,6 @@ globalThis.framescopeExtension = Object.freeze({
       lastDeliveredSeq,
       receivedEvents,
       reconnects,
-      droppedTotal,
       error,
     };
   },
