@@ -534,9 +534,31 @@ pub struct StatsAccumulator {
     method_names: Vec<String>,
     method_indexes: FastMap<String, u32>,
     by_method: Vec<GroupStats>,
-    by_transport: BTreeMap<Transport, GroupStats>,
+    /// Indexed by [`transport_index`].
+    by_transport: [GroupStats; 4],
     buckets: BTreeMap<u64, TimeBucket>,
     contributions: FastMap<u64, Contribution>,
+    /// Contributions counted by [`Self::from_calls`], sorted by call id and moved into
+    /// `contributions` only when an update first needs them: the one-shot path never pays
+    /// for the map.
+    deferred: Vec<(u64, Contribution)>,
+}
+
+/// All transports in a fixed order; indexes into the per-transport array.
+const ALL_TRANSPORTS: [Transport; 4] = [
+    Transport::Http,
+    Transport::Websocket,
+    Transport::Eventsource,
+    Transport::SharedMemory,
+];
+
+fn transport_index(transport: Transport) -> usize {
+    match transport {
+        Transport::Http => 0,
+        Transport::Websocket => 1,
+        Transport::Eventsource => 2,
+        Transport::SharedMemory => 3,
+    }
 }
 
 impl Default for StatsAccumulator {
@@ -556,9 +578,10 @@ impl StatsAccumulator {
             method_names: Vec::new(),
             method_indexes: FastMap::default(),
             by_method: Vec::new(),
-            by_transport: BTreeMap::new(),
+            by_transport: Default::default(),
             buckets: BTreeMap::new(),
             contributions: FastMap::default(),
+            deferred: Vec::new(),
         }
     }
 
@@ -566,11 +589,49 @@ impl StatsAccumulator {
     pub fn from_calls<'a>(calls: impl IntoIterator<Item = &'a Call>, config: StatsConfig) -> Self {
         let mut accumulator = Self::new(config);
         let calls = calls.into_iter();
-        accumulator.contributions.reserve(calls.size_hint().0);
+        let mut contributions = Vec::with_capacity(calls.size_hint().0);
         for call in calls {
-            accumulator.observe(call);
+            let contribution = accumulator.contribution(call);
+            contributions.push((call.call_id, contribution));
         }
+        // Stable, and linear on the nearly sorted ids a session produces; of equal ids the
+        // last stays.
+        contributions.sort_by_key(|(call_id, _)| *call_id);
+        let mut unique: Vec<(u64, Contribution)> = Vec::with_capacity(contributions.len());
+        for (call_id, contribution) in contributions {
+            match unique.last_mut() {
+                Some(last) if last.0 == call_id => last.1 = contribution,
+                _ => unique.push((call_id, contribution)),
+            }
+        }
+        for (_, contribution) in &unique {
+            accumulator.apply(contribution);
+        }
+        accumulator.deferred = unique;
         accumulator
+    }
+
+    fn contribution(&mut self, call: &Call) -> Contribution {
+        let method_index = self.intern_method(&call.method);
+        let width = self.config.bucket_width_micros;
+        Contribution {
+            method_index,
+            transport: call.transport,
+            outcome: call.outcome,
+            latency_micros: call.latency_micros,
+            bucket_start_micros: call.started_micros / width * width,
+            request_size_bytes: call.request_size_bytes,
+            response_size_bytes: call.response_size_bytes,
+        }
+    }
+
+    /// Moves the contributions deferred by [`Self::from_calls`] into the update map.
+    fn undefer(&mut self) {
+        if !self.deferred.is_empty() {
+            let deferred = std::mem::take(&mut self.deferred);
+            self.contributions.reserve(deferred.len());
+            self.contributions.extend(deferred);
+        }
     }
 
     /// The settings in use.
@@ -581,17 +642,8 @@ impl StatsAccumulator {
     /// Counts `call`, or, when a call with the same `call_id` was observed before, replaces
     /// what that earlier state contributed. Observing an unchanged call again is a no-op.
     pub fn observe(&mut self, call: &Call) {
-        let method_index = self.intern_method(&call.method);
-        let width = self.config.bucket_width_micros;
-        let contribution = Contribution {
-            method_index,
-            transport: call.transport,
-            outcome: call.outcome,
-            latency_micros: call.latency_micros,
-            bucket_start_micros: call.started_micros / width * width,
-            request_size_bytes: call.request_size_bytes,
-            response_size_bytes: call.response_size_bytes,
-        };
+        self.undefer();
+        let contribution = self.contribution(call);
         match self.contributions.get(&call.call_id) {
             Some(previous) if *previous == contribution => return,
             Some(previous) => {
@@ -607,12 +659,13 @@ impl StatsAccumulator {
     /// Stops tracking `call_id` for updates (after the session evicted it). Its contribution
     /// stays counted. Returns false when the call was not tracked.
     pub fn forget_call(&mut self, call_id: u64) -> bool {
+        self.undefer();
         self.contributions.remove(&call_id).is_some()
     }
 
     /// Calls tracked for updates.
     pub fn tracked_calls(&self) -> usize {
-        self.contributions.len()
+        self.contributions.len() + self.deferred.len()
     }
 
     /// Every call counted.
@@ -643,16 +696,15 @@ impl StatsAccumulator {
 
     /// Statistics of one transport, if any call over it was counted.
     pub fn transport(&self, transport: Transport) -> Option<&GroupStats> {
-        self.by_transport
-            .get(&transport)
-            .filter(|stats| stats.count() > 0)
+        Some(&self.by_transport[transport_index(transport)]).filter(|stats| stats.count() > 0)
     }
 
     /// `(transport, stats)` for every transport with at least one call, in [`Transport`]
     /// order.
     pub fn transports(&self) -> Vec<(Transport, &GroupStats)> {
-        self.by_transport
+        ALL_TRANSPORTS
             .iter()
+            .zip(&self.by_transport)
             .filter(|(_, stats)| stats.count() > 0)
             .map(|(transport, stats)| (*transport, stats))
             .collect()
@@ -727,10 +779,7 @@ impl StatsAccumulator {
         if let Some(stats) = self.by_method.get_mut(contribution.method_index as usize) {
             stats.add(contribution);
         }
-        self.by_transport
-            .entry(contribution.transport)
-            .or_default()
-            .add(contribution);
+        self.by_transport[transport_index(contribution.transport)].add(contribution);
         let bucket = self
             .buckets
             .entry(contribution.bucket_start_micros)
@@ -750,9 +799,7 @@ impl StatsAccumulator {
         if let Some(stats) = self.by_method.get_mut(contribution.method_index as usize) {
             stats.remove(contribution);
         }
-        if let Some(stats) = self.by_transport.get_mut(&contribution.transport) {
-            stats.remove(contribution);
-        }
+        self.by_transport[transport_index(contribution.transport)].remove(contribution);
         if let Some(bucket) = self.buckets.get_mut(&contribution.bucket_start_micros) {
             bucket.calls = bucket.calls.saturating_sub(1);
             if contribution.outcome.is_error() {
@@ -1052,6 +1099,40 @@ mod tests {
         assert!(!live.forget_call(1));
         assert_eq!(live.tracked_calls(), 2);
         assert_eq!(live.total().count(), 3, "forgotten calls stay counted");
+    }
+
+    #[test]
+    fn one_shot_counts_each_call_id_once_and_accepts_later_updates() {
+        // Out of id order, with call 2 listed twice: its last state wins.
+        let calls = [
+            call(3, "A", Outcome::Ok, Some(300)),
+            call(2, "A", Outcome::Pending, None),
+            call(1, "B", Outcome::Ok, Some(100)),
+            call(2, "A", Outcome::Error, Some(200)),
+        ];
+        let mut stats = StatsAccumulator::from_calls(&calls, StatsConfig::default());
+        assert_eq!(stats.tracked_calls(), 3);
+        let a = stats.method("A").unwrap();
+        assert_eq!((a.count(), a.errors(), a.pending()), (2, 1, 0));
+        assert_eq!(a.latency().count(), 2);
+
+        // A one-shot accumulator keeps working live: call 2 settles again, call 4 arrives.
+        stats.observe(&call(2, "A", Outcome::Ok, Some(200)));
+        stats.observe(&call(4, "B", Outcome::Timeout, None));
+        let expected = StatsAccumulator::from_calls(
+            &[
+                call(1, "B", Outcome::Ok, Some(100)),
+                call(2, "A", Outcome::Ok, Some(200)),
+                call(3, "A", Outcome::Ok, Some(300)),
+                call(4, "B", Outcome::Timeout, None),
+            ],
+            StatsConfig::default(),
+        );
+        assert_eq!(stats.method_summaries(), expected.method_summaries());
+        assert_eq!(stats.total().summary(), expected.total().summary());
+        assert_eq!(stats.tracked_calls(), 4);
+        assert!(stats.forget_call(3));
+        assert_eq!(stats.tracked_calls(), 3);
     }
 
     #[test]
