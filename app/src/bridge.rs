@@ -56,6 +56,9 @@ fn method(target: &JsValue, name: &str) -> Option<Function> {
         .ok()
 }
 
+/// The closure handed to the hook's `subscribe`.
+type HookCallback = Closure<dyn FnMut(JsValue)>;
+
 /// Options of [`use_hook_events`].
 pub struct UseHookEventsOptions {
     /// How often to look for the hook while it is not installed yet.
@@ -92,7 +95,7 @@ pub fn use_hook_events_with_options(
     let (connected, set_connected) = signal(false);
     let on_batch = Rc::new(on_batch);
     let unsubscribe: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
-    let callback: Rc<RefCell<Option<Closure<dyn FnMut(JsValue)>>>> = Rc::new(RefCell::new(None));
+    let callback: Rc<RefCell<Option<HookCallback>>> = Rc::new(RefCell::new(None));
     let try_subscribe = {
         let unsubscribe = Rc::clone(&unsubscribe);
         let callback = Rc::clone(&callback);

@@ -69,7 +69,7 @@ pub fn App() -> impl IntoView {
         inspector.version.track();
         inspector
             .store
-            .with_value(|store| components::cors_panel::failure_count(store))
+            .with_value(components::cors_panel::failure_count)
     });
 
     view! {
@@ -180,10 +180,11 @@ fn connect_sources(inspector: Inspector, connections: Connections) {
         for _ in 0..100 {
             if bridge::demo_available() {
                 connections.demo_available.set(true);
-                if info.demo && !bridge::demo_running() {
-                    if let Err(message) = bridge::set_demo_running(true) {
-                        inspector.notify(message);
-                    }
+                if info.demo
+                    && !bridge::demo_running()
+                    && let Err(message) = bridge::set_demo_running(true)
+                {
+                    inspector.notify(message);
                 }
                 connections.demo_running.set(bridge::demo_running());
                 break;

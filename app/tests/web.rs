@@ -235,3 +235,41 @@ async fn selecting_a_call_opens_its_details_side_by_side() {
     assert_eq!(count(&host, "[data-testid='json-tree']"), 2);
     drop(handle);
 }
+
+#[wasm_bindgen_test]
+async fn a_failed_preflighted_cross_origin_call_is_listed_in_the_cors_panel() {
+    let host = host();
+    let slot: Rc<Cell<Option<Inspector>>> = Rc::new(Cell::new(None));
+    let inner = Rc::clone(&slot);
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        let inspector = Inspector::new();
+        provide_context(inspector);
+        inner.set(Some(inspector));
+        view! { <framescope_app::components::cors_panel::CorsPanel/> }
+    });
+    let inspector = slot.get().unwrap();
+    let batch = parse_event_array(
+        r#"[{"session_id":"s","connection_id":"page","time_micros":1,"type":"page","url":"http://127.0.0.1:8000/","origin":"http://127.0.0.1:8000"},
+            {"session_id":"s","connection_id":"fetch-1","time_micros":10,"type":"http_request","api":"fetch","method":"POST","url":"http://127.0.0.1:9000/gorpc","mode":"cors","credentials":"same-origin","headers":[["content-type","application/json"]],"body":{"encoding":"text","data":"{}","size_bytes":2}},
+            {"session_id":"s","connection_id":"fetch-1","time_micros":20,"type":"http_failure","failure":"network","error_name":"TypeError","error_message":"Failed to fetch"}]"#,
+    )
+    .unwrap();
+    inspector.receive(batch);
+    sleep(100).await;
+    let (cases, failures) = inspector.store.with_value(|store| {
+        (
+            store.cors_cases().count(),
+            framescope_app::components::cors_panel::failure_count(store),
+        )
+    });
+    assert_eq!((cases, failures), (1, 1));
+    let failure = host
+        .query_selector("[data-testid='cors-failure']")
+        .unwrap()
+        .unwrap_or_else(|| panic!("the failed call is not listed: {}", host.inner_html()));
+    let text = failure.text_content().unwrap();
+    assert!(text.contains("http://127.0.0.1:9000/gorpc"), "{text}");
+    assert!(text.contains("likely blocked by the preflight"), "{text}");
+    assert!(text.to_ascii_lowercase().contains("content-type"), "{text}");
+    drop(handle);
+}

@@ -532,7 +532,7 @@ where
     });
 
     Effect::new(move |_| {
-        data.track();
+        data.with(|_| ());
         inspector.theme.track();
         redraws.track();
         if !visible.get() || !page_visible.get() || frame_pending.get_value() {

@@ -247,7 +247,7 @@ pub fn CorsPanel() -> impl IntoView {
         inspector.store.with_value(Store::cors_version)
     });
     let list = Memo::new(move |_| {
-        cors_version.track();
+        let _ = cors_version.get();
         inspector.store.with_value(|store| items(store, utc_offset))
     });
     let probes = RwSignal::new(HashMap::<String, Result<Verdicts, String>>::new());

@@ -276,16 +276,15 @@ struct DetailView {
     binary_connection: bool,
 }
 
-fn connection_facts(
-    session: &Session,
-    connection_id: &str,
-    utc_offset: i32,
-) -> (
+/// Lifecycle lines, HTTP status, request headers and response headers of a connection.
+type ConnectionFacts = (
     Vec<(String, String)>,
     Option<String>,
     Vec<(String, String)>,
     Vec<(String, String)>,
-) {
+);
+
+fn connection_facts(session: &Session, connection_id: &str, utc_offset: i32) -> ConnectionFacts {
     let Some(info) = session.connection(connection_id) else {
         return (Vec::new(), None, Vec::new(), Vec::new());
     };

@@ -158,6 +158,7 @@ pub fn FrameList() -> impl IntoView {
     on_cleanup(move || resize.remove());
 
     let programmatic_scroll = StoredValue::new(false);
+    let user_scrolling = StoredValue::new(false);
     // Sticky auto-scroll: follow new rows while the user is at the bottom.
     Effect::new(move |_| {
         let count = line_count.get();
@@ -214,7 +215,24 @@ pub fn FrameList() -> impl IntoView {
             if !inspector.follow.get_untracked() {
                 inspector.follow.set(true);
             }
-        } else if top < previous - 1.0 && inspector.follow.get_untracked() {
+        } else if top < previous - 1.0
+            && user_scrolling.get_value()
+            && inspector.follow.get_untracked()
+        {
+            // Only the user's own scrolling stops following: a resize that clamps the
+            // scroll position must not.
+            inspector.follow.set(false);
+        }
+    };
+    let on_pointer_down = move |_| user_scrolling.set_value(true);
+    let pointer_up = window_event_listener(leptos::ev::pointerup, move |_| {
+        user_scrolling.set_value(false);
+    });
+    on_cleanup(move || pointer_up.remove());
+    let on_key_down = move |event: web_sys::KeyboardEvent| {
+        if matches!(event.key().as_str(), "PageUp" | "Home" | "ArrowUp")
+            && inspector.follow.get_untracked()
+        {
             inspector.follow.set(false);
         }
     };
@@ -283,6 +301,8 @@ pub fn FrameList() -> impl IntoView {
             node_ref=container
             on:scroll=on_scroll
             on:wheel=on_wheel
+            on:pointerdown=on_pointer_down
+            on:keydown=on_key_down
         >
             <table class="fs-table" role="grid">
                 <thead>
