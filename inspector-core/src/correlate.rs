@@ -124,6 +124,9 @@ pub struct PendingKey {
 struct CallKey {
     started_micros: u64,
     call_id: u64,
+    /// Where the call was put (counting calls ever evicted from the front), checked before
+    /// falling back to a binary search: calls are rarely inserted out of order.
+    position_hint: u64,
 }
 
 /// A call with the bookkeeping correlation needs.
@@ -232,6 +235,8 @@ pub struct Correlator {
     pending: FastMap<PendingKey, CallKey>,
     /// Number of pending entries per connection serial (absent when zero).
     pending_per_connection: FastMap<u64, u32>,
+    /// Calls ever removed from the front of `calls`.
+    evicted_front: u64,
     next_call_id: u64,
     retained_bytes: u64,
 }
@@ -266,6 +271,15 @@ impl Correlator {
     }
 
     fn index_of(&self, key: CallKey) -> Option<usize> {
+        if let Some(index) = key.position_hint.checked_sub(self.evicted_front)
+            && let Ok(index) = usize::try_from(index)
+            && self
+                .calls
+                .get(index)
+                .is_some_and(|record| record.call.call_id == key.call_id)
+        {
+            return Some(index);
+        }
         self.calls
             .binary_search_by(|record| {
                 (record.call.started_micros, record.call.call_id)
@@ -282,20 +296,28 @@ impl Correlator {
             .rposition(|record| record.call.call_id == call_id)
     }
 
-    fn insert(&mut self, record: CallRecord) -> u64 {
-        let key = (record.call.started_micros, record.call.call_id);
-        let call_id = record.call.call_id;
-        self.retained_bytes += call_cost_bytes(&record.call);
+    /// Index at which a call with this key belongs.
+    fn insertion_index(&self, started_micros: u64, call_id: u64) -> usize {
+        let key = (started_micros, call_id);
         let in_order = self
             .calls
             .back()
             .is_none_or(|last| (last.call.started_micros, last.call.call_id) < key);
         if in_order {
+            self.calls.len()
+        } else {
+            self.calls.partition_point(|existing| {
+                (existing.call.started_micros, existing.call.call_id) < key
+            })
+        }
+    }
+
+    fn insert(&mut self, index: usize, record: CallRecord) -> u64 {
+        let call_id = record.call.call_id;
+        self.retained_bytes += call_cost_bytes(&record.call);
+        if index == self.calls.len() {
             self.calls.push_back(record);
         } else {
-            let index = self.calls.partition_point(|existing| {
-                (existing.call.started_micros, existing.call.call_id) < key
-            });
             self.calls.insert(index, record);
         }
         call_id
@@ -308,6 +330,7 @@ impl Correlator {
         self.next_call_id += 1;
         let mut outcome = start.outcome;
         let mut pending = None;
+        let index = self.insertion_index(start.time_micros, call_id);
         if let Some(id) = start.pending_id {
             let key = PendingKey {
                 connection_serial: start.connection_serial,
@@ -328,6 +351,7 @@ impl Correlator {
                     CallKey {
                         started_micros: start.time_micros,
                         call_id,
+                        position_hint: self.evicted_front + index as u64,
                     },
                 );
                 pending = Some(key);
@@ -353,13 +377,16 @@ impl Correlator {
             request_size_bytes: start.size_bytes,
             response_size_bytes: 0,
         };
-        self.insert(CallRecord {
-            call,
-            first_frame_id: start.frame_id,
-            request_part: start.part,
-            response_part: 0,
-            pending,
-        })
+        self.insert(
+            index,
+            CallRecord {
+                call,
+                first_frame_id: start.frame_id,
+                request_part: start.part,
+                response_part: 0,
+                pending,
+            },
+        )
     }
 
     fn forget_pending(&mut self, key: &PendingKey) -> Option<CallKey> {
@@ -485,6 +512,7 @@ impl Correlator {
                 break;
             }
             if let Some(record) = self.calls.pop_front() {
+                self.evicted_front += 1;
                 if let Some(key) = &record.pending {
                     self.forget_pending(key);
                 }
@@ -500,6 +528,7 @@ impl Correlator {
     /// Evicts the oldest call regardless of frames. Returns its cost in bytes.
     pub fn evict_front(&mut self) -> Option<u64> {
         let record = self.calls.pop_front()?;
+        self.evicted_front += 1;
         if let Some(key) = &record.pending {
             self.forget_pending(key);
         }

@@ -424,6 +424,8 @@ pub struct Session {
     timeouts_checked_at: Option<u64>,
     finished_at: Option<u64>,
     shm: crate::shm::ShmTracker,
+    /// The connection of the previous event (a lookup shortcut).
+    last_connection: Option<u64>,
 }
 
 impl Default for Session {
@@ -458,6 +460,7 @@ impl Session {
             timeouts_checked_at: None,
             finished_at: None,
             shm: crate::shm::ShmTracker::new(),
+            last_connection: None,
         }
     }
 
@@ -761,6 +764,17 @@ impl Session {
     }
 
     fn connection_serial(&mut self, event: &CaptureEvent, transport: Transport) -> u64 {
+        // Consecutive events mostly belong to the same connection: check it first.
+        if let Some(serial) = self.last_connection
+            && let Some(connection) = self.connections.get_mut(&serial)
+            && connection.info.connection_id == event.connection_id
+            && connection.info.session_id == event.session_id
+        {
+            let info = &mut connection.info;
+            info.transport.get_or_insert(transport);
+            info.last_event_micros = info.last_event_micros.max(event.time_micros);
+            return serial;
+        }
         if let Some(serial) = self
             .connection_ids
             .get(event.session_id.as_str())
@@ -770,6 +784,7 @@ impl Session {
             let info = &mut connection.info;
             info.transport.get_or_insert(transport);
             info.last_event_micros = info.last_event_micros.max(event.time_micros);
+            self.last_connection = Some(*serial);
             return *serial;
         }
         let serial = self.next_connection_serial;
@@ -798,6 +813,7 @@ impl Session {
                 state: DecodeState::default(),
             },
         );
+        self.last_connection = Some(serial);
         serial
     }
 
