@@ -142,7 +142,9 @@ try {
         frames += 2;
       }
     }, 10);
-    // Scroll around: up from the bottom, jumps, and back down.
+    // Scroll around: up from the bottom, jumps, and back down. A wheel turn first, as a user
+    // would, so the table stops following the newest rows.
+    list.dispatchEvent(new WheelEvent('wheel', { deltaY: -120, bubbles: true }));
     let step = 0;
     const scroller = setInterval(() => {
       step += 1;

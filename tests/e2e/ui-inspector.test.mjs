@@ -65,6 +65,7 @@ test('demo traffic is on by default and rows appear live for every transport', a
     ['transport:http', 'http'],
     ['transport:ws', 'websocket'],
     ['transport:sse', 'eventsource'],
+    ['transport:shm', 'shared-memory'],
   ]) {
     await setFilter(query);
     await waitInPage((name) => {
