@@ -154,7 +154,10 @@ test('details: JSON tree, hex with decoded fields and protobuf, timing, connecti
   await page.click('[data-testid="detail-tab-headers"]');
   assert.match(await page.textContent('[data-testid="call-detail"]'), /Content-Type/i);
   await page.click('[data-testid="detail-tab-timing"]');
-  assert.match(await page.textContent('[data-testid="call-detail"]'), /Latency/);
+  // The newest call may still be pending (report.generate takes about a second): the detail
+  // updates live when its response arrives.
+  await waitInPage(() => /Latency/.test(document.querySelector('[data-testid="call-detail"]').textContent),
+    undefined, 'the call\'s latency in the timing tab');
   await page.click('[data-testid="detail-tab-payload"]');
 
   await setFilter('protocol:cafe kind:call');
