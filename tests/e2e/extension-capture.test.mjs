@@ -247,14 +247,8 @@ test('the panel shows every call of the page from its first request, and the obs
 });
 
 // The CORS tab of the panel must list the refused calls with the CorsError that the
-// analyzer derives from the observed preflight. It did (screenshot in the extension issue's
-// report); since the app commit be44840 the tab shows its warning mark but lists "No CORS
-// failures", although inspector-core diagnoses the same stored events as
-// PreflightMissingAllowOriginHeader. Kept as a todo so the gap stays visible without failing
-// the suite; remove `todo` once the CORS panel lists them again.
-test('the panel lists the refused calls with the CorsError from the observed preflight', {
-  todo: 'app CorsPanel lists nothing in the extension panel since be44840',
-}, async () => {
+// analyzer derives from the preflight the service worker observed.
+test('the panel lists the refused calls with the CorsError from the observed preflight', async () => {
   const { context, extensionId } = browser;
   const page = await context.newPage();
   await page.goto(`${origins.pageOrigin}/app?test=cors`);
