@@ -1274,25 +1274,13 @@ impl Session {
                         truncated: unit.truncated,
                     },
                 );
-                self.correlator.open(CallStart {
-                    session_id: &connection.info.session_id,
-                    connection_id: &connection.info.connection_id,
-                    connection_serial: unit.connection_serial,
-                    transport: Transport::Http,
-                    protocol: Protocol::GrpcWeb,
-                    method: &method,
-                    request_id: None,
-                    pending_id: Some(IdKey::Null),
-                    direction: Direction::Sent,
-                    kind: CallKind::Call,
-                    outcome: Outcome::Pending,
-                    error_code: None,
-                    error_message: None,
-                    time_micros: unit.time_micros,
+                self.correlator.open(http_exchange_call(
+                    &connection.info,
+                    unit,
+                    Protocol::GrpcWeb,
+                    &method,
                     frame_id,
-                    part: 0,
-                    size_bytes: unit.original_size_bytes,
-                });
+                ));
                 if let Some(connection) = self.connections.get_mut(&unit.connection_serial) {
                     connection.state.http_protocol = Some(Protocol::GrpcWeb);
                 }
@@ -1314,25 +1302,13 @@ impl Session {
                         truncated: unit.truncated,
                     },
                 );
-                self.correlator.open(CallStart {
-                    session_id: &connection.info.session_id,
-                    connection_id: &connection.info.connection_id,
-                    connection_serial: unit.connection_serial,
-                    transport: Transport::Http,
-                    protocol: Protocol::Http,
-                    method: &method_path,
-                    request_id: None,
-                    pending_id: Some(IdKey::Null),
-                    direction: Direction::Sent,
-                    kind: CallKind::Call,
-                    outcome: Outcome::Pending,
-                    error_code: None,
-                    error_message: None,
-                    time_micros: unit.time_micros,
+                self.correlator.open(http_exchange_call(
+                    &connection.info,
+                    unit,
+                    Protocol::Http,
+                    &method_path,
                     frame_id,
-                    part: 0,
-                    size_bytes: unit.original_size_bytes,
-                });
+                ));
                 if let Some(connection) = self.connections.get_mut(&unit.connection_serial) {
                     connection.state.http_protocol = Some(Protocol::Http);
                 }
@@ -2768,5 +2744,34 @@ fn path_of(url: &str) -> &str {
     match after_scheme.find('/') {
         Some(index) => &after_scheme[index..],
         None => "/",
+    }
+}
+/// The call an HTTP exchange opens when its body carries no request id of its own (gRPC-web,
+/// plain HTTP): one pending call per exchange, answered by the exchange's response.
+fn http_exchange_call<'a>(
+    info: &'a ConnectionInfo,
+    unit: &Unit,
+    protocol: Protocol,
+    method: &'a str,
+    frame_id: u64,
+) -> CallStart<'a> {
+    CallStart {
+        session_id: &info.session_id,
+        connection_id: &info.connection_id,
+        connection_serial: unit.connection_serial,
+        transport: Transport::Http,
+        protocol,
+        method,
+        request_id: None,
+        pending_id: Some(IdKey::Null),
+        direction: Direction::Sent,
+        kind: CallKind::Call,
+        outcome: Outcome::Pending,
+        error_code: None,
+        error_message: None,
+        time_micros: unit.time_micros,
+        frame_id,
+        part: 0,
+        size_bytes: unit.original_size_bytes,
     }
 }
