@@ -18,8 +18,15 @@ export async function runScenario(browser, serverUrl, name, options, { hooked = 
   if (!isolated) throw new Error('the test page is not cross-origin isolated');
   const outcome = await page.evaluate(async ({ name, options }) => {
     const result = await globalThis.ShmScenarios[name](options);
-    // Worker batches, the page's time-order merge (40 ms) and the hook's batch timer.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Worker batches, the page's time-order merge (40 ms) and the hook's batch timer: wait
+    // until no event has arrived for 300 ms (at least 400 ms, at most 5 s), since a loaded
+    // machine can delay a worker's batch past any fixed pause.
+    const sleep = (millis) => new Promise((resolve) => setTimeout(resolve, millis));
+    await sleep(400);
+    for (let waited = 400, seen = -1; waited < 5000 && seen !== globalThis.__events.length; waited += 300) {
+      seen = globalThis.__events.length;
+      await sleep(300);
+    }
     return {
       result,
       events: globalThis.__events,
