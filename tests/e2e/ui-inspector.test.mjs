@@ -144,7 +144,7 @@ test('filters: query language, inline errors and quick toggles', async () => {
 });
 
 test('details: JSON tree, hex with decoded fields and protobuf, timing, connection', async () => {
-  await setFilter('transport:http protocol:jsonrpc2');
+  await setFilter('transport:http protocol:jsonrpc2 kind:call');
   await page.waitForSelector(row);
   await page.locator(row).last().click();
   await page.waitForSelector('[data-testid="call-detail"] [data-testid="json-tree"]');
@@ -155,7 +155,8 @@ test('details: JSON tree, hex with decoded fields and protobuf, timing, connecti
   assert.match(await page.textContent('[data-testid="call-detail"]'), /Content-Type/i);
   await page.click('[data-testid="detail-tab-timing"]');
   // The newest call may still be pending (report.generate takes about a second): the detail
-  // updates live when its response arrives.
+  // updates live when its response arrives. Notifications (log.write) never get a latency,
+  // hence kind:call in the filter above.
   await waitInPage(() => /Latency/.test(document.querySelector('[data-testid="call-detail"]').textContent),
     undefined, 'the call\'s latency in the timing tab');
   await page.click('[data-testid="detail-tab-payload"]');
