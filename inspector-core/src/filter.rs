@@ -258,6 +258,13 @@ fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
     pattern[p.min(pattern.len())..].iter().all(|b| *b == b'*')
 }
 
+/// True when `haystack` holds `needle` (ASCII-lowercase), ignoring ASCII case: the
+/// comparison free-text terms use, for callers answering
+/// [`Query::matches_call_with_payloads`].
+pub fn contains_text(haystack: &[u8], needle: &[u8]) -> bool {
+    contains_ignore_ascii_case(haystack, needle)
+}
+
 /// ASCII case-insensitive substring search; `needle` must already be ASCII-lowercase.
 fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
@@ -340,7 +347,9 @@ enum Node {
 }
 
 impl Term {
-    fn matches_call(&self, call: &Call, texts: &[&str]) -> bool {
+    /// `payload_contains` answers whether the call's payloads hold an (ASCII-lowercased)
+    /// needle; it is asked only when the call's own fields do not hold it.
+    fn matches_call<P: Fn(&[u8]) -> bool>(&self, call: &Call, payload_contains: &P) -> bool {
         match self {
             Term::Method(glob) => glob.matches(&call.method),
             Term::Transport(transport) => call.transport == *transport,
@@ -374,12 +383,12 @@ impl Term {
                     || call.request_id.as_deref().is_some_and(found)
                     || call.error_message.as_deref().is_some_and(found)
                     || found(&call.connection_id)
-                    || texts.iter().any(|text| found(text))
+                    || payload_contains(needle)
             }
         }
     }
 
-    fn matches_frame(&self, frame: &Frame) -> bool {
+    fn matches_frame<P: Fn(&[u8]) -> bool>(&self, frame: &Frame, payload_contains: &P) -> bool {
         match self {
             Term::Transport(transport) => frame.transport == *transport,
             Term::Protocol(protocol) => frame.protocol == *protocol,
@@ -394,6 +403,7 @@ impl Term {
                 found(&frame.summary)
                     || frame.malformed.as_deref().is_some_and(found)
                     || found(&frame.connection_id)
+                    || payload_contains(needle)
             }
             Term::Method(_)
             | Term::AnyError
@@ -509,23 +519,62 @@ impl Query {
     /// True when `call` matches. Free text looks at the method, request id, error message
     /// and connection id.
     pub fn matches_call(&self, call: &Call) -> bool {
-        self.matches_call_with_text(call, &[])
+        self.matches_call_with_payloads(call, |_| false)
     }
 
     /// As [`Self::matches_call`], with free text also looking in `payload_texts` (the
     /// summaries or decoded payloads of the call's frames, as the caller has them).
     pub fn matches_call_with_text(&self, call: &Call, payload_texts: &[&str]) -> bool {
-        self.root
-            .as_ref()
-            .is_none_or(|root| root.matches(&|term: &Term| term.matches_call(call, payload_texts)))
+        self.matches_call_with_payloads(call, |needle| {
+            payload_texts
+                .iter()
+                .any(|text| contains_ignore_ascii_case(text.as_bytes(), needle))
+        })
+    }
+
+    /// As [`Self::matches_call`], with free text also looking in the call's payloads
+    /// without gathering them first: `payload_contains(needle)` answers whether the payloads
+    /// hold `needle` (ASCII-lowercased bytes; [`contains_text`] does the comparison). It is
+    /// asked only for a free-text term the call's own fields do not satisfy, and only when
+    /// the rest of the query leaves the answer open, so payloads are read for few calls.
+    pub fn matches_call_with_payloads(
+        &self,
+        call: &Call,
+        payload_contains: impl Fn(&[u8]) -> bool,
+    ) -> bool {
+        self.root.as_ref().is_none_or(|root| {
+            root.matches(&|term: &Term| term.matches_call(call, &payload_contains))
+        })
     }
 
     /// True when `frame` matches. Call-only terms (method, status, latency, ...) never
     /// match a frame.
     pub fn matches_frame(&self, frame: &Frame) -> bool {
-        self.root
-            .as_ref()
-            .is_none_or(|root| root.matches(&|term: &Term| term.matches_frame(frame)))
+        self.matches_frame_with_payload(frame, |_| false)
+    }
+
+    /// As [`Self::matches_frame`], with free text also looking in the frame's payload:
+    /// `payload_contains(needle)` is asked as in [`Self::matches_call_with_payloads`].
+    pub fn matches_frame_with_payload(
+        &self,
+        frame: &Frame,
+        payload_contains: impl Fn(&[u8]) -> bool,
+    ) -> bool {
+        self.root.as_ref().is_none_or(|root| {
+            root.matches(&|term: &Term| term.matches_frame(frame, &payload_contains))
+        })
+    }
+
+    /// True when the query has a free-text term (one that may look into payloads).
+    pub fn has_free_text(&self) -> bool {
+        fn walk(node: &Node) -> bool {
+            match node {
+                Node::Term(term) => matches!(term, Term::Text(_)),
+                Node::Not(node) => walk(node),
+                Node::All(nodes) | Node::Any(nodes) => nodes.iter().any(walk),
+            }
+        }
+        self.root.as_ref().is_some_and(walk)
     }
 
     /// The calls that match, in their original order.
@@ -1305,6 +1354,53 @@ mod tests {
         let user = call("User.Get");
         assert!(!query.matches_call(&user));
         assert!(query.matches_call_with_text(&user, &[r#"{"name":"Alice"}"#]));
+    }
+
+    #[test]
+    fn payloads_are_asked_only_when_a_text_term_needs_them() {
+        use std::cell::Cell;
+        let user = call("User.Get");
+        let payload = br#"{"name":"Alice"}"#;
+        let cases: &[(&str, bool, usize)] = &[
+            // (query, matches, times the payload was asked)
+            ("alice", true, 1),
+            ("ALICE", true, 1),
+            ("bob", false, 1),
+            ("-alice", false, 1),
+            ("user", true, 0),
+            ("method:Other.* alice", false, 0),
+            ("method:User.* alice", true, 1),
+            ("alice OR bob", true, 1),
+            ("transport:ws", true, 0),
+            ("", true, 0),
+        ];
+        for (text, expected, expected_asks) in cases {
+            let query = Query::parse(text).unwrap();
+            let asks = Cell::new(0);
+            let got = query.matches_call_with_payloads(&user, |needle| {
+                asks.set(asks.get() + 1);
+                contains_text(payload, needle)
+            });
+            assert_eq!(got, *expected, "{text:?}");
+            assert_eq!(asks.get(), *expected_asks, "payload asks for {text:?}");
+        }
+        let mut tick = frame("ws text 12 bytes");
+        tick.malformed = None;
+        let query = Query::parse("alice").unwrap();
+        assert!(!query.matches_frame(&tick));
+        assert!(query.matches_frame_with_payload(&tick, |needle| contains_text(payload, needle)));
+        assert!(query.has_free_text());
+        assert!(
+            Query::parse("-(method:a OR \"two words\")")
+                .unwrap()
+                .has_free_text()
+        );
+        assert!(
+            !Query::parse("method:a latency>1ms")
+                .unwrap()
+                .has_free_text()
+        );
+        assert!(!Query::default().has_free_text());
     }
 
     #[test]

@@ -288,6 +288,17 @@ fn compare_frames(a: &Frame, b: &Frame, column: Column) -> Ordering {
     .then(a.frame_id.cmp(&b.frame_id))
 }
 
+/// The order [`sort_calls`] puts two calls in, so that a sorted list can be kept sorted
+/// as rows arrive (binary-search insertion, merging) without sorting it again.
+pub fn compare_calls_for_sort(a: &Call, b: &Call, column: Column, order: SortOrder) -> Ordering {
+    order.apply(compare_calls(a, b, column))
+}
+
+/// The order [`sort_frames`] puts two frames in (see [`compare_calls_for_sort`]).
+pub fn compare_frames_for_sort(a: &Frame, b: &Frame, column: Column, order: SortOrder) -> Ordering {
+    order.apply(compare_frames(a, b, column))
+}
+
 /// Orders `positions` (indexes into `calls`) by `column`, ties broken by `(started_micros,
 /// call_id)`. Positions outside `calls` are removed. Rows are looked up once each, so a
 /// source with slower lookups than a slice costs no more per comparison.
