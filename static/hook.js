@@ -90,6 +90,7 @@
     TextDecoder: global.TextDecoder,
     setTimeout: global.setTimeout,
     clearTimeout: global.clearTimeout,
+    MessageChannel: global.MessageChannel,
     addEventListener: global.EventTarget && global.EventTarget.prototype.addEventListener,
     stringify: JSON.stringify,
     parse: JSON.parse,
@@ -132,6 +133,7 @@
     internalErrors: 0,
     installs: 1,
     longestFlushMicros: 0,
+    flushSlices: 0,
   };
   var pendingDrops = { count: 0, reasons: {} };
   var lastInternalError = '';
@@ -140,11 +142,15 @@
   // 4. Clock, ids and small helpers.
   // ---------------------------------------------------------------------------------------
   var timeOrigin = N.performance && N.performance.timeOrigin;
+  var highResolution = typeof timeOrigin === 'number' && typeof N.performanceNow === 'function';
+  /** Milliseconds on the hook's clock: add `clockOrigin` for milliseconds since the epoch. */
+  var clockOrigin = highResolution ? timeOrigin : 0;
+  function nowMillis() {
+    return highResolution ? N.performanceNow.call(N.performance) : Date.now();
+  }
+
   function nowMicros() {
-    if (typeof timeOrigin === 'number' && N.performanceNow) {
-      return Math.round((timeOrigin + N.performanceNow.call(N.performance)) * 1000);
-    }
-    return Date.now() * 1000;
+    return Math.round((clockOrigin + nowMillis()) * 1000);
   }
 
   function randomHex(byteCount) {
@@ -420,12 +426,39 @@
   // 6. The event stream: a bounded queue, flushed in batches to subscribers and the relay.
   //    Entries waiting for an asynchronous body keep later events of the same connection
   //    behind them, so each connection's events stay in order.
+  //
+  //    The message path only queues: WebSocket messages enter as a bare entry (connection,
+  //    direction, time, a reference to the string or a copy of the bytes) and become capture
+  //    events at flush time. A flush runs in slices of at most SLICE_BUDGET_MILLIS of work
+  //    (or MAX_ENTRIES_PER_SLICE events); a backlog continues in the next task, so no hook
+  //    task holds the main thread for long and the page's own tasks run in between.
   // ---------------------------------------------------------------------------------------
-  var queue = [];
+  var queue = []; // Entries in capture order; delivered ones become null until compacted.
+  var queueHead = 0; // First slot of `queue` that may still hold an entry.
+  var queuedCount = 0; // Entries not yet delivered.
   var subscribers = [];
   var flushTimer = null;
-  // Bounds the work of one batch (well under a millisecond); a backlog continues at once.
-  var MAX_ENTRIES_PER_FLUSH = 500;
+  var continuationPending = false;
+  var SLICE_BUDGET_MILLIS = 0.4;
+  var MAX_ENTRIES_PER_SLICE = 500;
+  // Work units (one per entry plus one per 4 KiB of payload) between two clock readings.
+  var WORK_PER_CLOCK_CHECK = 16;
+
+  /**
+   * One queued capture. Most carry a ready `event`; WebSocket messages carry `event: null`
+   * and the raw message (`direction`, `timeMillis`, `data`, `sizeBytes`) until flush time.
+   */
+  function Entry(connectionId, event, pendingBytes, payload, waiting, direction, timeMillis, data, sizeBytes) {
+    this.connectionId = connectionId;
+    this.event = event;
+    this.pendingBytes = pendingBytes;
+    this.payload = payload;
+    this.waiting = waiting;
+    this.direction = direction;
+    this.timeMillis = timeMillis;
+    this.data = data;
+    this.sizeBytes = sizeBytes;
+  }
 
   function makeEvent(connectionId, type, fields, timeMicros) {
     var event = {
@@ -447,32 +480,39 @@
     pendingDrops.reasons[reason] = (pendingDrops.reasons[reason] || 0) + count;
   }
 
-  /**
-   * Adds an entry { event, pendingBytes, payload, waiting } to the queue.
-   * Returns the entry, or null when it was dropped.
-   */
+  /** Adds an entry to the queue. Returns the entry, or null when it was dropped. */
   function enqueue(entry) {
-    if (queue.length >= config.maxQueuedEvents) {
+    if (queuedCount >= config.maxQueuedEvents) {
       countDrop(1, 'queue full (' + config.maxQueuedEvents + ' events waiting for a subscriber)');
       return null;
     }
     counters.captured += 1;
+    queuedCount += 1;
     queue.push(entry);
-    scheduleFlush();
+    if (flushTimer === null) scheduleFlush();
     return entry;
   }
 
   /** Captures a ready event. */
   function record(event, pendingBytes, payload) {
-    return enqueue({ event: event, pendingBytes: pendingBytes || null, payload: payload || null, waiting: false });
+    return enqueue(new Entry(event.connection_id, event, pendingBytes || null, payload || null, false, null, 0, null, 0));
   }
 
   /**
-   * Captures an event whose content arrives later: `fill(entry)` is called by the producer
-   * when ready (then `entry.waiting` becomes false).
+   * Captures an event whose content arrives later: the producer fills `entry.payload` /
+   * `entry.pendingBytes` and calls `settle(entry)` when ready.
    */
   function recordLater(event) {
-    return enqueue({ event: event, pendingBytes: null, payload: null, waiting: true });
+    return enqueue(new Entry(event.connection_id, event, null, null, true, null, 0, null, 0));
+  }
+
+  /**
+   * Queues a WebSocket message without building its event: a string is kept by reference
+   * (strings are immutable), bytes are copied up to the cap (the app may reuse, change or
+   * transfer its buffer after this returns).
+   */
+  function enqueueMessage(connectionId, direction, timeMillis, data, sizeBytes) {
+    return enqueue(new Entry(connectionId, null, null, null, false, direction, timeMillis, data, sizeBytes));
   }
 
   function settle(entry) {
@@ -485,9 +525,49 @@
     return subscribers.length > 0 || relay.url !== null;
   }
 
-  function scheduleFlush(delayMillis) {
-    if (flushTimer !== null || !hasSinks() || queue.length === 0) return;
-    flushTimer = N.setTimeout.call(global, flush, delayMillis === undefined ? config.batchMillis : delayMillis);
+  function scheduleFlush() {
+    if (flushTimer !== null || continuationPending || queuedCount === 0 || !hasSinks()) return;
+    flushTimer = N.setTimeout.call(global, flushOnTimer, config.batchMillis);
+  }
+
+  function flushOnTimer() {
+    flushTimer = null;
+    flushSlice();
+  }
+
+  // A backlog continues in a new task as soon as possible: a MessageChannel message (not
+  // clamped like nested zero timeouts), or a zero timeout where there is none.
+  var sliceChannel = null;
+  try {
+    if (N.MessageChannel) {
+      sliceChannel = new N.MessageChannel();
+      sliceChannel.port1.onmessage = flushOnContinuation;
+    }
+  } catch (error) {
+    sliceChannel = null;
+  }
+
+  function flushOnContinuation() {
+    continuationPending = false;
+    flushSlice();
+  }
+
+  function continueFlush() {
+    if (continuationPending) return;
+    continuationPending = true;
+    if (flushTimer !== null) {
+      N.clearTimeout.call(global, flushTimer);
+      flushTimer = null;
+    }
+    if (sliceChannel !== null) {
+      try {
+        sliceChannel.port2.postMessage(null);
+        return;
+      } catch (error) {
+        sliceChannel = null;
+      }
+    }
+    N.setTimeout.call(global, flushOnContinuation, 0);
   }
 
   function droppedNotice() {
@@ -509,39 +589,97 @@
     entry.pendingBytes = null;
   }
 
-  function flush() {
-    flushTimer = null;
-    if (!hasSinks()) return;
-    var flushStarted = N.performanceNow ? N.performanceNow.call(N.performance) : 0;
-    var batch = [];
-    var kept = [];
-    var blocked = null;
-    var processed = 0;
-    for (var i = 0; i < queue.length; i++) {
-      var entry = queue[i];
-      if (processed >= MAX_ENTRIES_PER_FLUSH) {
-        kept.push(entry); // Everything after the limit waits, in order, for the next flush.
-        continue;
-      }
-      var connectionId = entry.event.connection_id;
-      if (entry.waiting || (blocked !== null && blocked[connectionId])) {
-        if (blocked === null) blocked = Object.create(null);
-        blocked[connectionId] = true;
-        kept.push(entry);
-        continue;
-      }
-      processed += 1;
-      if (entry.pendingBytes !== null) finishBytes(entry);
-      batch.push(entry.event);
+  /** The capture event of a queued WebSocket message (see `enqueueMessage`). */
+  function messageEvent(entry) {
+    var data = entry.data;
+    entry.data = null;
+    var payload;
+    if (typeof data === 'string') {
+      payload = textPayload(data);
+    } else {
+      payload = { encoding: 'base64', data: base64(data), size_bytes: entry.sizeBytes, truncated: entry.sizeBytes > data.byteLength };
     }
-    queue = kept;
+    return {
+      v: SCHEMA_VERSION,
+      session_id: sessionId,
+      connection_id: entry.connectionId,
+      time_micros: Math.round((clockOrigin + entry.timeMillis) * 1000),
+      type: 'ws_message',
+      direction: entry.direction,
+      payload: payload,
+    };
+  }
+
+  /** Work units of an entry for the slice budget (large payloads cost more to finish). */
+  function entryWork(entry) {
+    var data = entry.event === null ? entry.data : entry.pendingBytes;
+    if (data === null) return 1;
+    return 1 + ((typeof data === 'string' ? data.length : data.byteLength) >> 12);
+  }
+
+  /** Drops delivered slots: the head past leading nulls, the rest once they outnumber entries. */
+  function compactQueue() {
+    while (queueHead < queue.length && queue[queueHead] === null) queueHead += 1;
+    if (queueHead === queue.length) {
+      queue = [];
+      queueHead = 0;
+    } else if (queue.length - queueHead > 2 * queuedCount + 64) {
+      var live = [];
+      for (var i = queueHead; i < queue.length; i++) if (queue[i] !== null) live.push(queue[i]);
+      queue = live;
+      queueHead = 0;
+    }
+  }
+
+  /** One slice of a flush: finishes and delivers up to a slice budget of ready entries. */
+  function flushSlice() {
+    if (!hasSinks()) return;
+    var started = nowMillis();
+    var batch = [];
+    var blocked = null;
+    var work = 0;
+    var more = false;
+    for (var i = queueHead; i < queue.length; i++) {
+      var entry = queue[i];
+      if (entry === null) continue;
+      if (entry.waiting || (blocked !== null && blocked[entry.connectionId] === true)) {
+        if (blocked === null) blocked = Object.create(null);
+        blocked[entry.connectionId] = true;
+        continue;
+      }
+      if (batch.length >= MAX_ENTRIES_PER_SLICE) {
+        more = true;
+        break;
+      }
+      if (work >= WORK_PER_CLOCK_CHECK) {
+        work = 0;
+        if (nowMillis() - started >= SLICE_BUDGET_MILLIS) {
+          more = true;
+          break;
+        }
+      }
+      work += entryWork(entry);
+      queue[i] = null;
+      queuedCount -= 1;
+      try {
+        if (entry.event === null) {
+          batch.push(messageEvent(entry));
+        } else {
+          if (entry.pendingBytes !== null) finishBytes(entry);
+          batch.push(entry.event);
+        }
+      } catch (error) {
+        noteInternalError(error);
+        countDrop(1, 'internal error while building an event');
+      }
+    }
+    compactQueue();
     if (pendingDrops.count > 0) batch.push(droppedNotice());
     if (batch.length > 0) deliver(batch);
-    if (processed >= MAX_ENTRIES_PER_FLUSH) scheduleFlush(0);
-    if (N.performanceNow) {
-      var flushMicros = Math.round((N.performanceNow.call(N.performance) - flushStarted) * 1000);
-      if (flushMicros > counters.longestFlushMicros) counters.longestFlushMicros = flushMicros;
-    }
+    if (more) continueFlush();
+    var sliceMicros = Math.round((nowMillis() - started) * 1000);
+    if (sliceMicros > counters.longestFlushMicros) counters.longestFlushMicros = sliceMicros;
+    counters.flushSlices += 1;
   }
 
   function deliver(batch) {
@@ -1230,25 +1368,24 @@
   // ---------------------------------------------------------------------------------------
   var socketStates = typeof WeakMap === 'function' ? new WeakMap() : null;
 
-  function recordMessage(connectionId, direction, data, timeMicros) {
+  /**
+   * Captures one sent or received message. The message path only queues (see
+   * `enqueueMessage`); the event is built, sized, capped and encoded at flush time.
+   * `timeMillis` is on the hook's clock (`nowMillis`).
+   */
+  function recordMessage(connectionId, direction, data, timeMillis) {
     if (typeof data === 'string') {
-      // The hot path: one literal, no field copying.
-      enqueue({
-        event: {
-          v: SCHEMA_VERSION, session_id: sessionId, connection_id: connectionId, time_micros: timeMicros,
-          type: 'ws_message', direction: direction, payload: textPayload(data),
-        },
-        pendingBytes: null,
-        payload: null,
-        waiting: false,
-      });
+      enqueueMessage(connectionId, direction, timeMillis, data, 0);
       return;
     }
     if (data instanceof ArrayBuffer || isArrayBufferView(data)) {
-      var part = bytesPayload(bytesOf(data), false);
-      record(makeEvent(connectionId, 'ws_message', { direction: direction, payload: part.payload }, timeMicros), part.pendingBytes, part.payload);
+      var bytes = bytesOf(data);
+      var cap = config.maxBodyBytes;
+      var sizeBytes = bytes.byteLength;
+      enqueueMessage(connectionId, direction, timeMillis, sizeBytes > cap ? bytes.slice(0, cap) : bytes.slice(), sizeBytes);
       return;
     }
+    var timeMicros = Math.round((clockOrigin + timeMillis) * 1000);
     if (N.Blob && data instanceof N.Blob) {
       var event = makeEvent(connectionId, 'ws_message', { direction: direction, payload: null }, timeMicros);
       var entry = recordLater(event);
@@ -1267,7 +1404,18 @@
       });
       return;
     }
-    record(makeEvent(connectionId, 'ws_message', { direction: direction, payload: textPayload(String(data)) }, timeMicros));
+    enqueueMessage(connectionId, direction, timeMillis, String(data), 0);
+  }
+
+  /** The one `message` listener of every captured socket (`this` is the socket). */
+  function onSocketMessage(message) {
+    if (!config.enabled) return;
+    try {
+      var connectionId = socketStates.get(this);
+      if (connectionId !== undefined) recordMessage(connectionId, 'received', message.data, nowMillis());
+    } catch (error) {
+      noteInternalError(error);
+    }
   }
 
   function observeSocket(socket, protocols) {
@@ -1287,14 +1435,7 @@
         record(makeEvent(connectionId, 'ws_open', { protocol: socket.protocol, extensions: socket.extensions }));
       });
     });
-    listen.call(socket, 'message', function (message) {
-      if (!config.enabled) return;
-      try {
-        recordMessage(connectionId, 'received', message.data, nowMicros());
-      } catch (error) {
-        noteInternalError(error);
-      }
-    });
+    listen.call(socket, 'message', onSocketMessage);
     listen.call(socket, 'error', function () {
       guard(function () { record(makeEvent(connectionId, 'ws_error', {})); });
     });
@@ -1345,13 +1486,13 @@
       return function send(data) {
         var connectionId = socketStates.get(this);
         if (connectionId === undefined || !config.enabled) return nativeSend.apply(this, arguments);
-        var timeMicros = nowMicros();
+        var timeMillis = nowMillis();
         var open = this.readyState === 1;
         var result = nativeSend.apply(this, arguments);
         // Data sent while closing or closed is discarded by the browser, so not captured.
         if (open) {
           try {
-            recordMessage(connectionId, 'sent', data, timeMicros);
+            recordMessage(connectionId, 'sent', data, timeMillis);
           } catch (error) {
             noteInternalError(error);
           }
@@ -2737,11 +2878,12 @@
       captured: counters.captured,
       dropped: counters.dropped,
       delivered: counters.delivered,
-      queued: queue.length,
+      queued: queuedCount,
       subscribers: subscribers.length,
       installs: counters.installs,
       internal_errors: counters.internalErrors,
       longest_flush_micros: counters.longestFlushMicros,
+      flush_slices: counters.flushSlices,
       last_internal_error: lastInternalError,
       relay: {
         state: relay.state,
