@@ -1,18 +1,24 @@
 //! The capture-event schema: what the hook (or any other producer) sends to the core.
 //!
 //! One event is one JSON object; a capture file is NDJSON (one event per line). The schema is
-//! documented for other producers in `docs/capture-events.md`. Unknown members are ignored
-//! when reading so that newer producers stay readable by older cores; an unknown `type` is
-//! kept as [`EventBody::Unknown`] rather than rejected.
+//! documented for other producers in `docs/capture-events.md`. Unknown members of known
+//! event types are ignored when reading so that newer producers stay readable by older cores;
+//! an event of an unknown `type` is kept whole as [`EventBody::Unknown`] (every member), so that
+//! a session file written from it holds the same JSON.
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The schema version written by this crate in every event's `v` member.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One captured event with the members that every event carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Read by hand (see the [`Deserialize`] impl) rather than with `#[serde(flatten)]`: the
+/// object is buffered once, as a JSON map, and an unknown `type` keeps all of its members.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaptureEvent {
     /// Schema version of the producer.
     #[serde(default = "default_version")]
@@ -34,6 +40,38 @@ pub struct CaptureEvent {
 
 fn default_version() -> u32 {
     SCHEMA_VERSION
+}
+
+/// Removes member `name` from `members` and reads it as a `T`; `None` when it is absent.
+fn take_member<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+    members: &mut serde_json::Map<String, serde_json::Value>,
+    name: &'static str,
+) -> Result<Option<T>, E> {
+    members
+        .remove(name)
+        .map(|value| {
+            T::deserialize(value).map_err(|error| E::custom(format_args!("`{name}`: {error}")))
+        })
+        .transpose()
+}
+
+impl<'de> Deserialize<'de> for CaptureEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut members = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let v = take_member(&mut members, "v")?.unwrap_or_else(default_version);
+        let session_id = take_member(&mut members, "session_id")?.unwrap_or_default();
+        let connection_id = take_member(&mut members, "connection_id")?.unwrap_or_default();
+        let time_micros = take_member(&mut members, "time_micros")?
+            .ok_or_else(|| D::Error::missing_field("time_micros"))?;
+        let body = EventBody::from_members(members).map_err(D::Error::custom)?;
+        Ok(CaptureEvent {
+            v,
+            session_id,
+            connection_id,
+            time_micros,
+            body,
+        })
+    }
 }
 
 /// A captured payload: text, or bytes carried as base64.
@@ -146,9 +184,42 @@ pub enum ShmRole {
     Frame,
 }
 
+/// The `type` names of the event types this core knows (every [`EventBody`] variant except
+/// [`EventBody::Unknown`]).
+pub const KNOWN_EVENT_TYPES: &[&str] = &[
+    "page",
+    "http_request",
+    "http_response",
+    "http_response_chunk",
+    "http_failure",
+    "ws_connect",
+    "ws_open",
+    "ws_message",
+    "ws_close",
+    "ws_error",
+    "sse_connect",
+    "sse_open",
+    "sse_message",
+    "sse_error",
+    "cors_preflight",
+    "shm_channel",
+    "shm_message",
+    "shm_state",
+    "shm_activity",
+    "dropped",
+];
+
+/// The members every event carries, read by [`CaptureEvent`] itself; never part of
+/// [`EventBody::Unknown::members`].
+const ENVELOPE_MEMBERS: [&str; 4] = ["v", "session_id", "connection_id", "time_micros"];
+
 /// The payload of a [`CaptureEvent`], tagged by its `type` member.
+///
+/// Serde's derived code (through `remote = "Self"`) reads and writes the known types; the
+/// hand-written [`Serialize`] and [`Deserialize`] impls below route every other `type` to
+/// [`EventBody::Unknown`] with all of its members, which `#[serde(other)]` cannot do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
     /// A page (or worker) started capturing.
     Page {
@@ -462,9 +533,83 @@ pub enum EventBody {
         #[serde(default)]
         reason: String,
     },
-    /// An event type this version of the core does not know. Kept, shown, never dropped.
-    #[serde(other)]
-    Unknown,
+    /// An event type this version of the core does not know (from a newer hook, or emitted by
+    /// an app through `framescope.emit`). Kept whole, counted, never dropped: written back, it
+    /// gives the same JSON object it was read from.
+    #[serde(skip)]
+    Unknown {
+        /// Its `type` member.
+        type_name: String,
+        /// Every other member except the envelope (`v`, `session_id`, `connection_id`,
+        /// `time_micros`), which [`CaptureEvent`] holds.
+        members: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
+impl EventBody {
+    /// The event's `type` member (`http_request`, or the unknown type's own name).
+    pub fn type_name(&self) -> String {
+        match self {
+            EventBody::Unknown { type_name, .. } => type_name.clone(),
+            known => match EventBody::serialize(known, serde_json::value::Serializer) {
+                Ok(serde_json::Value::Object(members)) => members
+                    .get("type")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                _ => String::new(),
+            },
+        }
+    }
+}
+
+impl Serialize for EventBody {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EventBody::Unknown { type_name, members } => {
+                let kept = members.iter().filter(|(name, _)| {
+                    *name != "type" && !ENVELOPE_MEMBERS.contains(&name.as_str())
+                });
+                let mut map = serializer.serialize_map(None)?;
+                map.serialize_entry("type", type_name)?;
+                for (name, value) in kept {
+                    map.serialize_entry(name, value)?;
+                }
+                map.end()
+            }
+            known => EventBody::serialize(known, serializer),
+        }
+    }
+}
+
+impl EventBody {
+    /// Reads a body from the members of its JSON object: serde's derived code for a known
+    /// `type`, [`EventBody::Unknown`] with every member for any other.
+    fn from_members(
+        mut members: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, serde_json::Error> {
+        let type_name = match members.remove("type") {
+            Some(serde_json::Value::String(type_name)) => type_name,
+            Some(other) => {
+                return Err(serde_json::Error::custom(format_args!(
+                    "`type` must be a string, found {other}"
+                )));
+            }
+            None => return Err(serde_json::Error::missing_field("type")),
+        };
+        if KNOWN_EVENT_TYPES.contains(&type_name.as_str()) {
+            members.insert("type".to_owned(), serde_json::Value::String(type_name));
+            return EventBody::deserialize(serde_json::Value::Object(members));
+        }
+        Ok(EventBody::Unknown { type_name, members })
+    }
+}
+
+impl<'de> Deserialize<'de> for EventBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let members = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        EventBody::from_members(members).map_err(D::Error::custom)
+    }
 }
 
 /// Error reading one line of an NDJSON capture.
@@ -558,8 +703,52 @@ mod tests {
     fn unknown_event_type_is_kept_not_rejected() {
         let event =
             parse_event_line(r#"{"type":"quantum_tunnel","time_micros":5,"x":1}"#, 1).unwrap();
-        assert_eq!(event.body, EventBody::Unknown);
+        let EventBody::Unknown { type_name, members } = &event.body else {
+            panic!("wrong variant: {:?}", event.body)
+        };
+        assert_eq!(type_name, "quantum_tunnel");
+        assert_eq!(members.get("x"), Some(&serde_json::json!(1)));
         assert_eq!(event.time_micros, 5);
+        assert_eq!(event.body.type_name(), "quantum_tunnel");
+    }
+
+    #[test]
+    fn unknown_event_round_trips_with_every_member() {
+        let line = r#"{"v":3,"session_id":"p1","connection_id":"c9","time_micros":1700000000000001,
+            "type":"app_metric","name":"frame","values":[1,2.5,-3,18446744073709551615],
+            "nested":{"deep":{"flag":true,"none":null,"text":"é\u0000\"q"}},"empty":{}}"#
+            .replace('\n', "");
+        let event = parse_event_line(&line, 1).unwrap();
+        let written = serde_json::to_string(&event).unwrap();
+        let original: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let rewritten: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(rewritten, original, "{written}");
+        // And again: reading what was written gives the same event.
+        assert_eq!(parse_event_line(&written, 1).unwrap(), event);
+    }
+
+    #[test]
+    fn known_types_keep_their_precise_errors() {
+        let error = parse_event_line(r#"{"type":"ws_connect","time_micros":1}"#, 1).unwrap_err();
+        assert!(error.message.contains("missing field `url`"), "{error}");
+        let error = parse_event_line(r#"{"time_micros":1,"url":"x"}"#, 1).unwrap_err();
+        assert!(error.message.contains("missing field `type`"), "{error}");
+        let error = parse_event_line(r#"{"type":7,"time_micros":1}"#, 1).unwrap_err();
+        assert!(error.message.contains("`type` must be a string"), "{error}");
+    }
+
+    #[test]
+    fn known_type_names_match_the_variants() {
+        let event = parse_event_line(r#"{"type":"ws_error","time_micros":1}"#, 1).unwrap();
+        assert_eq!(event.body, EventBody::WsError {});
+        assert_eq!(event.body.type_name(), "ws_error");
+        for name in KNOWN_EVENT_TYPES {
+            // Every known name reaches serde's derived code: at worst a missing field.
+            let result = parse_event_line(&format!(r#"{{"type":"{name}","time_micros":1}}"#), 1);
+            if let Ok(event) = result {
+                assert_eq!(event.body.type_name(), *name);
+            }
+        }
     }
 
     #[test]

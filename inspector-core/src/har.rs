@@ -19,6 +19,16 @@
 //!   the close is placed after the last message with code 1005, the code RFC 6455 §7.4.1
 //!   reserves for "no status code was present", and `was_clean: false`.
 //! - `log.pages` become `page` events. Times are microseconds since the Unix epoch.
+//! - Framescope's own members, written by [`crate::export::har`], are read back so that a
+//!   HAR round trip keeps what the capture knew: `_sessionId` and `_connectionId` (the
+//!   page session and connection of each entry, instead of `pageref` and `har-<index>`;
+//!   `_connectionId` only in files whose `log.creator.name` is `Framescope`, because Chrome
+//!   uses the same name for its TCP connection, shared by many requests),
+//!   `_startedMicros` and `response._endedMicros` (microsecond start and end), `request._api`,
+//!   `response._failureKind`, `_webSocketClose` (the real close code, reason and time),
+//!   `_eventSourceMessages` (an EventSource: `sse_connect`, `sse_open`, `sse_message`s,
+//!   `sse_error`), `_resourceType: "preflight"` (a `cors_preflight`), `_truncated` bodies and
+//!   `log.pages[]._url`. Files of other tools do not have them and import as before.
 //!
 //! Errors carry a position: the line and column for JSON that is malformed or not shaped
 //! like HAR, and the JSON path (`log.entries[3].startedDateTime`) for values that are.
@@ -99,9 +109,20 @@ struct HarFile {
 #[derive(Deserialize)]
 struct HarLog {
     #[serde(default)]
+    creator: Option<HarCreator>,
+    #[serde(default)]
     pages: Vec<HarPage>,
     entries: Vec<HarEntry>,
 }
+
+#[derive(Deserialize)]
+struct HarCreator {
+    #[serde(default)]
+    name: String,
+}
+
+/// `log.creator.name` of files written by [`crate::export::har`].
+const FRAMESCOPE_CREATOR: &str = "Framescope";
 
 #[derive(Deserialize)]
 struct HarPage {
@@ -110,6 +131,12 @@ struct HarPage {
     id: String,
     #[serde(default)]
     title: String,
+    /// Framescope: the page's URL (HAR 1.2 only has a title).
+    #[serde(rename = "_url", default)]
+    url: Option<String>,
+    /// Framescope: the `page` event's connection id.
+    #[serde(rename = "_connectionId", default)]
+    connection_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +155,46 @@ struct HarEntry {
     resource_type: Option<String>,
     #[serde(rename = "_webSocketMessages", default)]
     web_socket_messages: Option<Vec<HarWebSocketMessage>>,
+    /// Framescope: how the WebSocket closed.
+    #[serde(rename = "_webSocketClose", default)]
+    web_socket_close: Option<HarWebSocketClose>,
+    /// Framescope: the messages of an EventSource.
+    #[serde(rename = "_eventSourceMessages", default)]
+    event_source_messages: Option<Vec<HarEventSourceMessage>>,
+    /// Framescope: the page session (capture `session_id`) of the entry.
+    #[serde(rename = "_sessionId", default)]
+    capture_session_id: Option<String>,
+    /// Framescope: the connection (capture `connection_id`) of the entry.
+    #[serde(rename = "_connectionId", default)]
+    capture_connection_id: Option<String>,
+    /// Framescope: `startedDateTime` in microseconds since the Unix epoch.
+    #[serde(rename = "_startedMicros", default)]
+    started_micros: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HarWebSocketClose {
+    code: u16,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    was_clean: bool,
+    /// Seconds since the Unix epoch, as `_webSocketMessages[].time`.
+    time: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HarEventSourceMessage {
+    /// Seconds since the Unix epoch, as `_webSocketMessages[].time`.
+    time: f64,
+    #[serde(default)]
+    event_name: String,
+    #[serde(default)]
+    event_id: String,
+    #[serde(default)]
+    data: String,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +211,11 @@ struct HarRequest {
     headers: Vec<HarHeader>,
     #[serde(rename = "postData", default)]
     post_data: Option<HarPostData>,
+    /// Framescope: `fetch` or `xhr`.
+    #[serde(rename = "_api", default)]
+    api: Option<String>,
+    #[serde(rename = "bodySize", default)]
+    body_size: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +234,9 @@ struct HarPostData {
     /// Not in HAR 1.2, but some tools write base64 request bodies this way.
     #[serde(default)]
     encoding: Option<String>,
+    /// Framescope: the body was captured only in part.
+    #[serde(rename = "_truncated", default)]
+    truncated: bool,
 }
 
 #[derive(Deserialize)]
@@ -175,6 +250,13 @@ struct HarResponse {
     content: Option<HarContent>,
     #[serde(rename = "_error", default)]
     error: Option<String>,
+    /// Framescope: `network`, `abort` or `timeout`.
+    #[serde(rename = "_failureKind", default)]
+    failure_kind: Option<String>,
+    /// Framescope: when the response (or failure, or WebSocket open) arrived, microseconds
+    /// since the Unix epoch.
+    #[serde(rename = "_endedMicros", default)]
+    ended_micros: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +267,9 @@ struct HarContent {
     text: Option<String>,
     #[serde(default)]
     encoding: Option<String>,
+    /// Framescope: the body was captured only in part.
+    #[serde(rename = "_truncated", default)]
+    truncated: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -234,7 +319,16 @@ pub fn import_har(text: &str) -> Result<HarImport, HarError> {
         column: error.column(),
         message: error.to_string(),
     })?;
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        // Chrome writes `_connectionId` too, for its TCP connection (shared by requests):
+        // only Framescope's own files name capture connections with it.
+        own_connection_ids: file
+            .log
+            .creator
+            .as_ref()
+            .is_some_and(|creator| creator.name == FRAMESCOPE_CREATOR),
+        ..Builder::default()
+    };
     for (index, page) in file.log.pages.iter().enumerate() {
         let path = format!("log.pages[{index}].startedDateTime");
         let time_micros = parse_date_time_micros(&page.started_date_time).ok_or_else(|| {
@@ -245,10 +339,14 @@ pub fn import_har(text: &str) -> Result<HarImport, HarError> {
         })?;
         builder.push(
             &page.id,
-            &format!("har-page-{index}"),
+            &page
+                .connection_id
+                .clone()
+                .filter(|_| builder.own_connection_ids)
+                .unwrap_or_else(|| format!("har-page-{index}")),
             time_micros,
             EventBody::Page {
-                url: page.title.clone(),
+                url: page.url.clone().unwrap_or_else(|| page.title.clone()),
                 title: page.title.clone(),
                 origin: String::new(),
                 hook_version: String::new(),
@@ -258,7 +356,9 @@ pub fn import_har(text: &str) -> Result<HarImport, HarError> {
     for (index, entry) in file.log.entries.iter().enumerate() {
         builder.entry(index, entry)?;
     }
-    let Builder { mut events, notes } = builder;
+    let Builder {
+        mut events, notes, ..
+    } = builder;
     // Stable: events at the same microsecond keep file order (request before response).
     events.sort_by_key(|event| event.time_micros);
     Ok(HarImport { events, notes })
@@ -273,6 +373,51 @@ pub fn parse_har(text: &str) -> Result<Vec<CaptureEvent>, HarError> {
 struct Builder {
     events: Vec<CaptureEvent>,
     notes: Vec<HarNote>,
+    /// (session, connection) pairs given to entries so far.
+    used_connections: std::collections::HashSet<(String, String)>,
+    /// The file is Framescope's: `_connectionId` names capture connections.
+    own_connection_ids: bool,
+}
+
+/// Where an entry's events go and when it started and ended.
+struct EntryPlace<'a> {
+    path: &'a str,
+    index: usize,
+    session_id: &'a str,
+    /// The entry's own connection id (`_connectionId`), when it has a usable one.
+    connection_id: Option<&'a str>,
+    started_micros: u64,
+    duration_micros: u64,
+    /// `response._endedMicros`, when present and not before the start.
+    ended_micros: Option<u64>,
+}
+
+impl EntryPlace<'_> {
+    fn connection_id(&self, default_prefix: &str) -> String {
+        self.connection_id
+            .map_or_else(|| format!("{default_prefix}{}", self.index), str::to_owned)
+    }
+
+    fn ended_micros(&self) -> u64 {
+        self.ended_micros
+            .unwrap_or_else(|| self.started_micros.saturating_add(self.duration_micros))
+    }
+}
+
+/// Splits `Name: message` as the exporter joined a failure's error name and message; a
+/// first part that is not a single word stays in the message.
+fn split_error(text: &str) -> (String, String) {
+    match text.split_once(": ") {
+        Some((name, message))
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|character| character.is_ascii_alphanumeric() || character == '_') =>
+        {
+            (name.to_owned(), message.to_owned())
+        }
+        _ => (String::new(), text.to_owned()),
+    }
 }
 
 fn headers(list: &[HarHeader]) -> HeaderList {
@@ -341,11 +486,74 @@ impl Builder {
             }
             _ => 0,
         };
+        // Framescope's microsecond start, unless it contradicts `startedDateTime`.
+        let started_micros = match entry.started_micros {
+            Some(micros) if micros.abs_diff(started_micros) < 1_000 => micros,
+            Some(micros) => {
+                self.note(
+                    format!("{path}._startedMicros"),
+                    format!(
+                        "{micros} disagrees with startedDateTime by more than a millisecond; \
+                         startedDateTime used"
+                    ),
+                );
+                started_micros
+            }
+            None => started_micros,
+        };
         let session_id = entry
-            .pageref
+            .capture_session_id
             .as_deref()
-            .filter(|page| !page.is_empty())
+            .filter(|session| !session.is_empty())
+            .or(entry.pageref.as_deref().filter(|page| !page.is_empty()))
             .unwrap_or(DEFAULT_SESSION_ID);
+        let own_connection_id = entry
+            .capture_connection_id
+            .as_deref()
+            .filter(|_| self.own_connection_ids);
+        let connection_id = match own_connection_id {
+            Some(connection) if !connection.is_empty() => {
+                if self
+                    .used_connections
+                    .insert((session_id.to_owned(), connection.to_owned()))
+                {
+                    Some(connection)
+                } else {
+                    self.note(
+                        format!("{path}._connectionId"),
+                        format!(
+                            "connection `{connection}` already names an earlier entry; this \
+                             entry gets its own"
+                        ),
+                    );
+                    None
+                }
+            }
+            _ => None,
+        };
+        let ended_micros = entry
+            .response
+            .ended_micros
+            .filter(|ended| *ended >= started_micros);
+        let place = EntryPlace {
+            path: &path,
+            index,
+            session_id,
+            connection_id,
+            started_micros,
+            duration_micros,
+            ended_micros,
+        };
+        let resource_type = entry.resource_type.as_deref().unwrap_or_default();
+        if resource_type.eq_ignore_ascii_case("preflight") {
+            self.preflight(&place, entry);
+            return Ok(());
+        }
+        if entry.event_source_messages.is_some()
+            || resource_type.eq_ignore_ascii_case("eventsource")
+        {
+            return self.event_source(&place, entry);
+        }
         let url = &entry.request.url;
         let is_websocket = entry.web_socket_messages.is_some()
             || entry
@@ -355,45 +563,121 @@ impl Builder {
             || url.starts_with("ws:")
             || url.starts_with("wss:");
         if is_websocket {
-            self.websocket(
-                &path,
-                index,
-                session_id,
-                started_micros,
-                duration_micros,
-                entry,
-            )
+            self.websocket(&place, entry)
         } else {
-            self.http(
-                &path,
-                index,
-                session_id,
-                started_micros,
-                duration_micros,
-                entry,
-            );
+            self.http(&place, entry);
             Ok(())
         }
     }
 
-    fn http(
-        &mut self,
-        path: &str,
-        index: usize,
-        session_id: &str,
-        started_micros: u64,
-        duration_micros: u64,
-        entry: &HarEntry,
-    ) {
-        let connection_id = format!("har-{index}");
+    fn preflight(&mut self, place: &EntryPlace<'_>, entry: &HarEntry) {
+        let response = &entry.response;
+        let status = u16::try_from(response.status)
+            .ok()
+            .filter(|status| *status > 0);
+        let connection_id = place.connection_id("har-preflight-");
+        self.push(
+            place.session_id,
+            &connection_id,
+            place.started_micros,
+            EventBody::CorsPreflight {
+                url: entry.request.url.clone(),
+                initiator: None,
+                request_headers: headers(&entry.request.headers),
+                status,
+                response_headers: if status.is_some() {
+                    headers(&response.headers)
+                } else {
+                    Vec::new()
+                },
+                error: response.error.clone(),
+                ended_micros: Some(place.ended_micros()),
+            },
+        );
+    }
+
+    fn event_source(&mut self, place: &EntryPlace<'_>, entry: &HarEntry) -> Result<(), HarError> {
+        let connection_id = place.connection_id("har-sse-");
+        let session_id = place.session_id;
+        self.push(
+            session_id,
+            &connection_id,
+            place.started_micros,
+            EventBody::SseConnect {
+                url: entry.request.url.clone(),
+                with_credentials: false,
+            },
+        );
+        let mut last_micros = place.started_micros;
+        if entry.response.status == 200 {
+            last_micros = place.ended_micros();
+            self.push(
+                session_id,
+                &connection_id,
+                last_micros,
+                EventBody::SseOpen {},
+            );
+        }
+        let messages = entry.event_source_messages.as_deref().unwrap_or_default();
+        let times: Vec<f64> = messages.iter().map(|message| message.time).collect();
+        let unit = message_time_unit(&times, place.started_micros);
+        for (message_index, message) in messages.iter().enumerate() {
+            let time_micros =
+                unit.to_micros(message.time)
+                    .ok_or_else(|| HarError::InvalidNumber {
+                        path: format!("{}._eventSourceMessages[{message_index}].time", place.path),
+                        value: message.time,
+                        what: "message time",
+                    })?;
+            last_micros = last_micros.max(time_micros);
+            self.push(
+                session_id,
+                &connection_id,
+                last_micros,
+                EventBody::SseMessage {
+                    event_type: if message.event_name.is_empty() {
+                        "message".to_owned()
+                    } else {
+                        message.event_name.clone()
+                    },
+                    data: message.data.clone(),
+                    last_event_id: message.event_id.clone(),
+                },
+            );
+        }
+        if let Some(error) = &entry.response.error {
+            // The exporter writes `EventSource error (readyState N)`.
+            let ready_state = error
+                .rsplit_once("readyState ")
+                .and_then(|(_, rest)| rest.trim_end_matches(')').parse().ok())
+                .unwrap_or(2);
+            self.push(
+                session_id,
+                &connection_id,
+                last_micros,
+                EventBody::SseError { ready_state },
+            );
+        }
+        Ok(())
+    }
+
+    fn http(&mut self, place: &EntryPlace<'_>, entry: &HarEntry) {
+        let path = place.path;
+        let session_id = place.session_id;
+        let started_micros = place.started_micros;
+        let connection_id = place.connection_id("har-");
         let request = &entry.request;
-        let body = request
-            .post_data
-            .as_ref()
-            .and_then(|post| self.request_body(&format!("{path}.request.postData"), post));
-        let api = entry
-            .resource_type
+        let body = request.post_data.as_ref().and_then(|post| {
+            let declared = request
+                .body_size
+                .filter(|size| size.is_finite() && *size >= 0.0)
+                .map(|size| size as u64);
+            self.request_body(&format!("{path}.request.postData"), post, declared)
+        });
+        let api = request
+            .api
             .clone()
+            .or_else(|| entry.resource_type.clone())
             .filter(|kind| !kind.is_empty())
             .unwrap_or_else(|| "har".to_owned());
         self.push(
@@ -413,10 +697,30 @@ impl Builder {
                 upload_listeners: false,
             },
         );
-        let ended_micros = started_micros.saturating_add(duration_micros);
+        let ended_micros = place.ended_micros();
         let response = &entry.response;
         if response.status <= 0 || response.status > i64::from(u16::MAX) {
             let error = response.error.clone().unwrap_or_default();
+            let own_kind = match response.failure_kind.as_deref() {
+                Some("network") => Some(HttpFailureKind::Network),
+                Some("abort") => Some(HttpFailureKind::Abort),
+                Some("timeout") => Some(HttpFailureKind::Timeout),
+                _ => None,
+            };
+            if let Some(failure) = own_kind {
+                let (error_name, error_message) = split_error(&error);
+                self.push(
+                    session_id,
+                    &connection_id,
+                    ended_micros,
+                    EventBody::HttpFailure {
+                        failure,
+                        error_name,
+                        error_message,
+                    },
+                );
+                return;
+            }
             let (failure, message) = if error.is_empty() {
                 (
                     HttpFailureKind::Network,
@@ -461,7 +765,12 @@ impl Builder {
         );
     }
 
-    fn request_body(&mut self, path: &str, post: &HarPostData) -> Option<Payload> {
+    fn request_body(
+        &mut self,
+        path: &str,
+        post: &HarPostData,
+        declared_body_size_bytes: Option<u64>,
+    ) -> Option<Payload> {
         let text = match (&post.text, post.params.is_empty()) {
             (Some(text), _) => text.clone(),
             (None, false) => post
@@ -476,7 +785,10 @@ impl Builder {
             .encoding
             .as_deref()
             .is_some_and(|encoding| encoding.eq_ignore_ascii_case("base64"));
-        Some(self.payload(path, text, base64, None))
+        let declared_size_bytes = declared_body_size_bytes.filter(|_| post.truncated);
+        let mut payload = self.payload(path, text, base64, declared_size_bytes);
+        payload.truncated |= post.truncated;
+        Some(payload)
     }
 
     fn response_body(&mut self, path: &str, content: &HarContent) -> Option<Payload> {
@@ -489,7 +801,11 @@ impl Builder {
             .as_deref()
             .is_some_and(|encoding| encoding.eq_ignore_ascii_case("base64"));
         match &content.text {
-            Some(text) => Some(self.payload(path, text.clone(), base64, size_bytes)),
+            Some(text) => {
+                let mut payload = self.payload(path, text.clone(), base64, size_bytes);
+                payload.truncated |= content.truncated;
+                Some(payload)
+            }
             // The browser saw a body but the file does not hold it (a sanitized export).
             None => size_bytes.filter(|size| *size > 0).map(|size| Payload {
                 encoding: PayloadEncoding::Text,
@@ -536,16 +852,12 @@ impl Builder {
         }
     }
 
-    fn websocket(
-        &mut self,
-        path: &str,
-        index: usize,
-        session_id: &str,
-        started_micros: u64,
-        duration_micros: u64,
-        entry: &HarEntry,
-    ) -> Result<(), HarError> {
-        let connection_id = format!("har-ws-{index}");
+    fn websocket(&mut self, place: &EntryPlace<'_>, entry: &HarEntry) -> Result<(), HarError> {
+        let path = place.path;
+        let session_id = place.session_id;
+        let started_micros = place.started_micros;
+        let duration_micros = place.duration_micros;
+        let connection_id = place.connection_id("har-ws-");
         let request = &entry.request;
         let protocols = header_value(&request.headers, "Sec-WebSocket-Protocol")
             .map(|value| {
@@ -566,7 +878,8 @@ impl Builder {
             },
         );
         let messages = entry.web_socket_messages.as_deref().unwrap_or_default();
-        let unit = message_time_unit(messages, started_micros);
+        let times: Vec<f64> = messages.iter().map(|message| message.time).collect();
+        let unit = message_time_unit(&times, started_micros);
         // The handshake is over once the browser has sent it and waited for the answer.
         let timings = entry.timings.as_ref();
         let handshake_micros = timings.map_or(0.0, |timings| {
@@ -614,6 +927,8 @@ impl Builder {
             let open_micros = started_micros.saturating_add(handshake_micros.round() as u64);
             let open_micros =
                 first_message_micros.map_or(open_micros, |first| first.min(open_micros));
+            // Framescope writes the open time itself.
+            let open_micros = place.ended_micros.unwrap_or(open_micros);
             last_micros = last_micros.max(open_micros);
             self.push(
                 session_id,
@@ -701,6 +1016,34 @@ impl Builder {
                 EventBody::WsMessage { direction, payload },
             );
         }
+        if opened && entry.response.error.is_some() {
+            self.push(
+                session_id,
+                &connection_id,
+                last_micros,
+                EventBody::WsError {},
+            );
+        }
+        if !closed && let Some(close) = &entry.web_socket_close {
+            let time_micros =
+                unit.to_micros(close.time)
+                    .ok_or_else(|| HarError::InvalidNumber {
+                        path: format!("{path}._webSocketClose.time"),
+                        value: close.time,
+                        what: "close time",
+                    })?;
+            self.push(
+                session_id,
+                &connection_id,
+                last_micros.max(time_micros),
+                EventBody::WsClose {
+                    code: close.code,
+                    reason: close.reason.clone(),
+                    was_clean: close.was_clean,
+                },
+            );
+            closed = true;
+        }
         if !closed {
             let end_micros = last_micros.max(started_micros.saturating_add(duration_micros));
             let (code, was_clean) = if opened {
@@ -751,10 +1094,10 @@ impl MessageTimeUnit {
 }
 
 /// Picks the unit that puts the median message nearest the entry's start.
-fn message_time_unit(messages: &[HarWebSocketMessage], started_micros: u64) -> MessageTimeUnit {
-    let mut times: Vec<f64> = messages
+fn message_time_unit(times: &[f64], started_micros: u64) -> MessageTimeUnit {
+    let mut times: Vec<f64> = times
         .iter()
-        .map(|message| message.time)
+        .copied()
         .filter(|time| time.is_finite())
         .collect();
     if times.is_empty() {
@@ -931,13 +1274,7 @@ mod tests {
 
     #[test]
     fn message_time_unit_follows_the_entry_start() {
-        let message = |time| HarWebSocketMessage {
-            kind: "send".into(),
-            time,
-            opcode: 1,
-            data: String::new(),
-            code: None,
-        };
+        let message = |time: f64| time;
         let started = 1_795_676_667_137_000;
         assert_eq!(
             message_time_unit(&[message(1_795_676_667.283)], started),

@@ -1056,7 +1056,7 @@ impl Session {
                 | EventBody::ShmMessage { .. }
                 | EventBody::ShmState { .. }
                 | EventBody::ShmActivity { .. } => return self.shm_record(event),
-                EventBody::Unknown => {
+                EventBody::Unknown { .. } => {
                     self.unknown_events += 1;
                     return None;
                 }

@@ -33,7 +33,7 @@ fn type_name(body: &EventBody) -> &'static str {
         EventBody::ShmState { .. } => "shm_state",
         EventBody::ShmActivity { .. } => "shm_activity",
         EventBody::Dropped { .. } => "dropped",
-        EventBody::Unknown => "unknown",
+        EventBody::Unknown { .. } => "unknown",
     }
 }
 

@@ -195,3 +195,125 @@ fn chromium_recorded_har_secrets_do_not_survive_export() {
         assert!(!export.text.contains(secret), "{secret} leaked");
     }
 }
+
+/// Everything an analysis says about a call, the ids it groups by included: only `call_id`
+/// and frame ids (numbering) are left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FullCallView {
+    session_id: String,
+    connection_id: String,
+    view: CallView,
+    error_message: Option<String>,
+    ended_micros: Option<u64>,
+}
+
+fn analyse_fully(events: &[CaptureEvent]) -> Vec<FullCallView> {
+    let session = replay(events, &SessionConfig::default(), None);
+    let views = analyse(events);
+    session
+        .calls()
+        .zip(views)
+        .map(|(call, view)| FullCallView {
+            session_id: call.session_id.clone(),
+            connection_id: call.connection_id.clone(),
+            view,
+            error_message: call.error_message.clone(),
+            ended_micros: call.ended_micros,
+        })
+        .collect()
+}
+
+/// (session, connection, transport, url, close) of every connection, sorted.
+fn connections(events: &[CaptureEvent]) -> Vec<(String, String, String, String, String)> {
+    let session = replay(events, &SessionConfig::default(), None);
+    let mut list: Vec<_> = session
+        .connections()
+        .into_iter()
+        .map(|info| {
+            (
+                info.session_id.clone(),
+                info.connection_id.clone(),
+                format!("{:?}", info.transport),
+                info.url.clone(),
+                format!("{:?} {:?}", info.close, info.failure),
+            )
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+#[test]
+fn har_round_trip_keeps_connection_identity_and_microsecond_timing() {
+    // The whole capture this time: EventSource messages and the observed preflight travel
+    // in Framescope's own HAR members.
+    let events = capture_with_secrets();
+    let before = analyse_fully(&events);
+    assert!(before.len() >= 5, "{before:#?}");
+    // Latencies that are not whole milliseconds: HAR's `time` alone would round them.
+    assert!(
+        before.iter().any(|call| call
+            .view
+            .latency_micros
+            .is_some_and(|micros| micros % 1_000 != 0)),
+        "{before:#?}"
+    );
+    let imported = through_har(&events, &RedactionConfig::disabled());
+    let after = analyse_fully(&imported);
+    assert_eq!(after, before);
+    assert_eq!(connections(&imported), connections(&events));
+    // The same events per connection, in the same order (the importer may interleave
+    // connections differently at equal times).
+    let per_connection = |events: &[CaptureEvent]| {
+        let mut grouped: std::collections::BTreeMap<(String, String), Vec<String>> =
+            Default::default();
+        for event in events {
+            grouped
+                .entry((event.session_id.clone(), event.connection_id.clone()))
+                .or_default()
+                .push(format!("{} {}", event.time_micros, event.body.type_name()));
+        }
+        grouped
+    };
+    let expected = per_connection(
+        &events
+            .iter()
+            .filter(|event| {
+                // HAR holds no `dropped` counts per event and no EventSource `open`
+                // when the response is not known; those are the only differences.
+                !matches!(event.body, inspector_core::event::EventBody::Dropped { .. })
+            })
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(per_connection(&imported), expected);
+}
+
+#[test]
+fn har_import_keeps_connection_ids_unique() {
+    let events = capture_with_secrets();
+    let export = export_har(&events, &RedactionConfig::disabled(), "test").unwrap();
+    // Two entries claiming the same connection: the second gets its own id and a note.
+    let mut har: serde_json::Value = serde_json::from_str(&export.text).unwrap();
+    let entries = har["log"]["entries"].as_array_mut().unwrap();
+    let first_id = entries[0]["_connectionId"].clone();
+    let first_session = entries[0]["_sessionId"].clone();
+    entries[1]["_connectionId"] = first_id.clone();
+    entries[1]["_sessionId"] = first_session;
+    let imported = inspector_core::har::import_har(&har.to_string()).unwrap();
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|note| note.path == "log.entries[1]._connectionId"),
+        "{:?}",
+        imported.notes
+    );
+    let ids: std::collections::BTreeSet<&str> = imported
+        .events
+        .iter()
+        .map(|event| event.connection_id.as_str())
+        .collect();
+    assert!(ids.contains(first_id.as_str().unwrap()));
+    assert!(ids.contains("har-1"), "{ids:?}");
+}

@@ -277,3 +277,71 @@ fn shared_memory_traffic_survives_session_files_and_loses_its_secrets() {
     assert_eq!(har.skipped_total(), 5);
     assert!(!har.text.contains("shm-0001"));
 }
+
+/// Events of types this core does not know (a newer hook, an app's `framescope.emit`), as
+/// NDJSON lines.
+const UNKNOWN_EVENT_LINES: [&str; 2] = [
+    r#"{"v":2,"session_id":"p1","connection_id":"app","time_micros":1700000000000100,"type":"app_mark","name":"checkout","detail":{"step":3,"items":[{"sku":"A-1","qty":2}],"ratio":0.25,"big":18446744073709551615,"none":null}}"#,
+    r#"{"v":1,"session_id":"p1","connection_id":"ws-9","time_micros":1700000000000200,"type":"ws_ping","payload":{"encoding":"text","data":"{\"token\":\"tk-unknown-secret\"}","size_bytes":30},"url":"ws://127.0.0.1:9/x?api_key=k-unknown-secret","headers":[["Authorization","Bearer unknown-bearer-secret"]]}"#,
+];
+
+#[test]
+fn unknown_event_types_survive_session_files_whole() {
+    let mut events = capture();
+    for line in UNKNOWN_EVENT_LINES {
+        events.push(inspector_core::event::parse_event_line(line, 1).unwrap());
+    }
+    let text = export_session(
+        &events,
+        &SessionConfig::default(),
+        None,
+        &RedactionConfig::disabled(),
+        "framescope test",
+    )
+    .unwrap();
+    let file = import_session(&text).unwrap();
+    assert_eq!(file.events, events);
+    // Every member of the unknown events is in the file, as the same JSON.
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let written = document["events"].as_array().unwrap();
+    for line in UNKNOWN_EVENT_LINES {
+        let original: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(
+            written.contains(&original),
+            "{original} is not in the session file"
+        );
+    }
+    assert_eq!(file.replay().unknown_events(), 2);
+}
+
+#[test]
+fn unknown_event_types_lose_their_secrets_but_nothing_else() {
+    let events: Vec<CaptureEvent> = UNKNOWN_EVENT_LINES
+        .iter()
+        .map(|line| inspector_core::event::parse_event_line(line, 1).unwrap())
+        .collect();
+    let text = export_session(
+        &events,
+        &SessionConfig::default(),
+        None,
+        &RedactionConfig::default(),
+        "framescope test",
+    )
+    .unwrap();
+    for secret in [
+        "tk-unknown-secret",
+        "k-unknown-secret",
+        "unknown-bearer-secret",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked:\n{text}");
+    }
+    let file = import_session(&text).unwrap();
+    // The event without secrets is unchanged; the other keeps its shape.
+    assert_eq!(file.events[0], events[0]);
+    let EventBody::Unknown { type_name, members } = &file.events[1].body else {
+        panic!("{:?}", file.events[1].body)
+    };
+    assert_eq!(type_name, "ws_ping");
+    assert_eq!(members["headers"][0][1], "Bearer [REDACTED]");
+    assert_eq!(members["payload"]["size_bytes"], 30);
+}

@@ -808,7 +808,14 @@ fn producer_drops_unknown_events_and_bad_base64_are_visible() {
             reason: String::new(),
         },
     ));
-    session.ingest(&event("", 3, EventBody::Unknown));
+    session.ingest(&event(
+        "",
+        3,
+        EventBody::Unknown {
+            type_name: "from_the_future".to_owned(),
+            members: serde_json::Map::new(),
+        },
+    ));
     let mut bad = ws_binary("w", 4, Direction::Received, b"");
     if let EventBody::WsMessage { payload, .. } = &mut bad.body {
         payload.data = "!!not base64!!".to_owned();

@@ -100,6 +100,9 @@ struct Page {
     /// The page's URL (HAR 1.2 only has a title).
     #[serde(rename = "_url")]
     url: String,
+    /// The `page` event's connection id.
+    #[serde(rename = "_connectionId")]
+    connection_id: String,
 }
 
 #[derive(Serialize)]
@@ -337,6 +340,7 @@ impl Builder {
                             on_load: -1,
                         },
                         url: url.clone(),
+                        connection_id: event.connection_id.clone(),
                     });
                 }
             }
@@ -602,17 +606,7 @@ impl Builder {
             EventBody::Dropped { count, .. } => {
                 self.dropped_by_producer = self.dropped_by_producer.saturating_add(*count);
             }
-            other => {
-                let kind = serde_json::to_value(other)
-                    .ok()
-                    .and_then(|value| {
-                        value
-                            .get("type")
-                            .and_then(|kind| kind.as_str().map(str::to_owned))
-                    })
-                    .unwrap_or_else(|| "unknown".to_owned());
-                self.skip(&kind);
-            }
+            other => self.skip(&other.type_name()),
         }
     }
 

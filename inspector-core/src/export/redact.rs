@@ -242,8 +242,9 @@ pub fn redact_event(
         | EventBody::WsError {}
         | EventBody::SseOpen {}
         | EventBody::SseError { .. }
-        | EventBody::Dropped { .. }
-        | EventBody::Unknown => {}
+        | EventBody::Dropped { .. } => {}
+        // Unknown types carry whatever their producer put in them: walked as JSON.
+        EventBody::Unknown { .. } => return redact_event_as_json(event, config, index),
         #[allow(unreachable_patterns)]
         _ => return redact_event_as_json(event, config, index),
     }
@@ -318,10 +319,7 @@ fn redact_event_as_json(
 }
 
 fn event_type_name(event: &CaptureEvent) -> String {
-    serde_json::to_value(event)
-        .ok()
-        .and_then(|value| value.get("type").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
+    event.body.type_name()
 }
 
 /// True when the event's own headers or body kind say its body is a URL-encoded form.
