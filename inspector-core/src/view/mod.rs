@@ -12,3 +12,4 @@ pub mod json;
 pub mod snippet;
 pub mod table;
 pub mod timeline;
+pub mod websocat;
