@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail};
 use inspector_core::event::{CaptureEvent, parse_ndjson};
 use inspector_core::export::redact::RedactionConfig;
 use inspector_core::export::session::{import_session, looks_like_session};
-use inspector_core::export::{ExportFormat, ExportRequest, export_capture};
+use inspector_core::export::{EvictedEvents, ExportFormat, ExportRequest, export_capture};
 use inspector_core::session::SessionConfig;
 
 /// Arguments of `framescope export`.
@@ -73,6 +73,8 @@ pub struct LoadedCapture {
     pub config: SessionConfig,
     /// When a session file's analysis was finished; `None` means at the last event.
     pub finished_micros: Option<u64>,
+    /// Events a session file says its exporter had already evicted.
+    pub evicted: EvictedEvents,
 }
 
 /// Reads NDJSON, HAR or a session file, telling them apart by content: a document that is
@@ -95,6 +97,7 @@ pub fn load_capture(path: &Path) -> anyhow::Result<LoadedCapture> {
             events: file.events,
             config: file.config,
             finished_micros: file.finished_micros,
+            evicted: file.evicted,
         });
     }
     let events = if member("log") {
@@ -106,6 +109,7 @@ pub fn load_capture(path: &Path) -> anyhow::Result<LoadedCapture> {
         events,
         config: SessionConfig::default(),
         finished_micros: None,
+        evicted: EvictedEvents::default(),
     })
 }
 
@@ -163,6 +167,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         redaction: &redaction,
         producer_version: env!("CARGO_PKG_VERSION"),
         service_name: &args.service_name,
+        evicted: capture.evicted,
     };
     let output = export_capture(format, &request)?;
     for note in &output.notes {

@@ -128,6 +128,7 @@ fn bench_export(criterion: &mut Criterion) {
             redaction: &redaction,
             producer_version: "bench",
             service_name: "bench",
+            evicted: Default::default(),
         };
         group.bench_function(format.as_str(), |bencher| {
             bencher.iter(|| black_box(export_capture(format, &request).unwrap()));

@@ -345,3 +345,44 @@ fn unknown_event_types_lose_their_secrets_but_nothing_else() {
     assert_eq!(members["headers"][0][1], "Bearer [REDACTED]");
     assert_eq!(members["payload"]["size_bytes"], 30);
 }
+
+#[test]
+fn session_file_records_what_the_live_view_had_evicted() {
+    use inspector_core::export::{
+        EventLog, ExportFormat, ExportRequest, export_capture, session::looks_like_session,
+    };
+    let events = capture();
+    let mut log = EventLog::with_caps(events.len() - 3, u64::MAX);
+    for event in &events {
+        log.push(event);
+    }
+    let evicted = log.evicted();
+    assert_eq!(evicted.events, 3);
+    let config = SessionConfig::default();
+    let redaction = RedactionConfig::default();
+    let request = ExportRequest {
+        events: log.events(),
+        config: &config,
+        finished_micros: None,
+        redaction: &redaction,
+        producer_version: "test",
+        service_name: "test",
+        evicted,
+    };
+    let output = export_capture(ExportFormat::Session, &request).unwrap();
+    assert!(looks_like_session(&output.text));
+    assert!(
+        output.notes.contains(
+            &"3 event(s) older than the retention limit are not in this export".to_owned()
+        ),
+        "{:?}",
+        output.notes
+    );
+    let file = import_session(&output.text).unwrap();
+    assert_eq!(file.evicted, evicted);
+    assert_eq!(file.events.len(), events.len() - 3);
+    // Nothing evicted: no member, as before.
+    let full = export_session(&events, &config, None, &redaction, "t").unwrap();
+    assert!(!full.contains("\"evicted\""));
+    assert_eq!(import_session(&full).unwrap().evicted.events, 0);
+}

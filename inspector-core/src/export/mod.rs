@@ -17,11 +17,13 @@
 pub mod har;
 pub mod otlp;
 pub mod redact;
+pub mod retention;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
 
 pub use redact::RedactionConfig;
+pub use retention::{EventLog, EvictedEvents};
 
 use crate::event::CaptureEvent;
 use crate::model::Call;
@@ -90,6 +92,9 @@ pub struct ExportRequest<'a> {
     pub producer_version: &'a str,
     /// `service.name` for OTLP.
     pub service_name: &'a str,
+    /// Events the producer of `events` no longer had (a live view's [`EventLog`] evicted
+    /// them): recorded in session files and told in the notes.
+    pub evicted: EvictedEvents,
 }
 
 /// The text of an export and what the user should be told about it.
@@ -136,12 +141,15 @@ pub fn export_capture(
             output.text = export.text;
         }
         ExportFormat::Session => {
-            output.text = session::export_session(
+            output.text = session::export_session_file(
                 request.events,
-                request.config,
-                request.finished_micros,
-                request.redaction,
-                &format!("framescope {}", request.producer_version),
+                &session::SessionSettings {
+                    config: request.config,
+                    finished_micros: request.finished_micros,
+                    redaction: request.redaction,
+                    producer: &format!("framescope {}", request.producer_version),
+                    evicted: request.evicted,
+                },
             )?;
         }
         ExportFormat::Otlp => {
@@ -156,6 +164,9 @@ pub fn export_capture(
             output.trace_count = export.trace_count;
             output.text = export.text;
         }
+    }
+    if let Some(note) = request.evicted.note() {
+        output.notes.push(note);
     }
     Ok(output)
 }

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ExportError;
 use super::redact::{RedactionConfig, redact_events};
+use super::retention::EvictedEvents;
 use crate::event::CaptureEvent;
 use crate::session::{Session, SessionConfig};
 
@@ -56,8 +57,27 @@ pub struct SessionFile {
     /// included.
     #[serde(default)]
     pub config: SessionConfig,
+    /// Events the exporting view had already evicted (its retention limit): the file lacks
+    /// them. Absent when nothing was evicted.
+    #[serde(default, skip_serializing_if = "EvictedEvents::is_empty")]
+    pub evicted: EvictedEvents,
     /// Every capture event, in ingest order.
     pub events: Vec<CaptureEvent>,
+}
+
+/// Everything a session file records besides its events, for [`export_session_file`].
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings<'a> {
+    /// Analysis settings (decode-as choices included).
+    pub config: &'a SessionConfig,
+    /// When the analysis was finished; `None`: at the last event.
+    pub finished_micros: Option<u64>,
+    /// What to redact.
+    pub redaction: &'a RedactionConfig,
+    /// Program and version writing the file.
+    pub producer: &'a str,
+    /// Events the exporting view no longer had.
+    pub evicted: EvictedEvents,
 }
 
 /// Error reading a session file.
@@ -144,6 +164,31 @@ pub fn export_session(
     redaction: &RedactionConfig,
     producer: &str,
 ) -> Result<String, ExportError> {
+    export_session_file(
+        events,
+        &SessionSettings {
+            config,
+            finished_micros,
+            redaction,
+            producer,
+            evicted: EvictedEvents::default(),
+        },
+    )
+}
+
+/// [`export_session`] with every setting, including what the exporting view had evicted
+/// (written as `"evicted":{"events":N,"bytes":B}` when anything was).
+pub fn export_session_file(
+    events: &[CaptureEvent],
+    settings: &SessionSettings<'_>,
+) -> Result<String, ExportError> {
+    let SessionSettings {
+        config,
+        finished_micros,
+        redaction,
+        producer,
+        evicted,
+    } = *settings;
     let events = redact_events(events, redaction)?;
     let serialize_error = |error: serde_json::Error| ExportError::Serialize {
         format: "session",
@@ -159,6 +204,8 @@ pub fn export_session(
         redacted: bool,
         finished_micros: Option<u64>,
         config: &'a SessionConfig,
+        #[serde(skip_serializing_if = "EvictedEvents::is_empty")]
+        evicted: EvictedEvents,
     }
     let header = Header {
         format: SESSION_FORMAT_NAME,
@@ -167,6 +214,7 @@ pub fn export_session(
         redacted: redaction.enabled,
         finished_micros,
         config,
+        evicted,
     };
     let header = serde_json::to_string(&header).map_err(serialize_error)?;
     // `header` is an object: drop its closing brace and append the events one per line.
