@@ -4,8 +4,16 @@
 //! command or a JavaScript statement that sends the same request again. Headers the browser
 //! sets itself and a script may not set (`Host`, `Content-Length`, `Cookie`...) are left out
 //! of the fetch snippet, as the browser would refuse them.
+//!
+//! Copies are redacted by default like every export: [`redact_request`] applies a
+//! [`RedactionConfig`] (URL tokens, `Authorization`, cookies, secret body members) to the parts
+//! before a snippet is built.
 
 use std::fmt::Write as _;
+
+use crate::export::redact::{
+    RedactionConfig, redact_header, redact_json_text, redact_text, redact_url,
+};
 
 /// A request body as captured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +39,42 @@ pub struct RequestParts {
     pub credentials: Option<String>,
     /// Fetch request mode, if the capture knew it.
     pub mode: Option<String>,
+}
+
+/// The request with its secrets redacted per `config` (unchanged when it is disabled).
+pub fn redact_request(request: &RequestParts, config: &RedactionConfig) -> RequestParts {
+    if !config.enabled {
+        return request.clone();
+    }
+    let form_body = request.headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && value
+                .to_ascii_lowercase()
+                .contains("application/x-www-form-urlencoded")
+    });
+    RequestParts {
+        method: request.method.clone(),
+        url: redact_url(&request.url, config),
+        headers: request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), redact_header(name, value, config)))
+            .collect(),
+        body: request.body.as_ref().map(|body| match body {
+            RequestBody::Text(text) => RequestBody::Text(redact_text(text, form_body, config)),
+            RequestBody::Binary(bytes) => {
+                match std::str::from_utf8(bytes)
+                    .ok()
+                    .and_then(|text| redact_json_text(text, config))
+                {
+                    Some(redacted) => RequestBody::Binary(redacted.into_bytes()),
+                    None => RequestBody::Binary(bytes.clone()),
+                }
+            }
+        }),
+        credentials: request.credentials.clone(),
+        mode: request.mode.clone(),
+    }
 }
 
 /// Quotes `text` for a POSIX shell: single quotes, with embedded single quotes closed,
@@ -180,6 +224,25 @@ mod tests {
              -H 'X-RPC-Method: Arith.Multiply' \\\n  \
              --data-raw '{\"method\":\"it'\\''s\"}'"
         );
+    }
+
+    #[test]
+    fn redacted_copies_hide_tokens_headers_cookies_and_body_secrets() {
+        let mut parts = request(Some(RequestBody::Text(
+            r#"{"method":"User.Login","params":{"password":"pw-1"}}"#.into(),
+        )));
+        parts.url = "http://127.0.0.1:1/rpc?access_token=tk-1&page=2".into();
+        parts
+            .headers
+            .push(("Authorization".into(), "Bearer bearer-1".into()));
+        let redacted = redact_request(&parts, &RedactionConfig::default());
+        let command = curl_command(&redacted);
+        for secret in ["pw-1", "tk-1", "bearer-1", "session=1"] {
+            assert!(!command.contains(secret), "{secret} in {command}");
+        }
+        assert!(command.contains("Bearer [REDACTED]"), "{command}");
+        assert!(command.contains("page=2"), "{command}");
+        assert_eq!(redact_request(&parts, &RedactionConfig::disabled()), parts);
     }
 
     #[test]
