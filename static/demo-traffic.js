@@ -20,6 +20,8 @@
   var CAFE_INTERVAL_MILLIS = 900;
   var PREFLIGHT_FAILURE_EVERY = 12; // HTTP ticks between two failing preflights.
   var RECONNECT_MILLIS = 2000;
+  // A made-up API token the demo app sends on its same-origin JSON-RPC calls.
+  var DEMO_BEARER_TOKEN = 'demo-bearer-4f9c2e71d8a3';
 
   var state = {
     running: false,
@@ -127,12 +129,13 @@
     }
     var roll = Math.random();
     if (roll < 0.36) {
+      // Signed in as an app would be: exports and copies must not carry this token.
       postJson(endpoints.jsonrpc_http, pick([
         rpc('math.add', [integer(1, 500), integer(1, 500)]),
         rpc('user.get', { id: integer(1, 40) }),
         rpc('order.get', { n: integer(1, 9) }),
         rpc('clock.now'),
-      ]));
+      ]), { Authorization: 'Bearer ' + DEMO_BEARER_TOKEN });
     } else if (roll < 0.46) {
       postJson(endpoints.jsonrpc_http, pick([
         rpc('inventory.reserve', { sku: 'SKU-' + integer(100, 999), quantity: integer(1, 5) }),

@@ -547,6 +547,43 @@ pub fn copy_to_clipboard(text: String, on_done: impl FnOnce(Result<(), String>) 
     });
 }
 
+/// Offers `text` as a file download named `file_name` (a Blob, an object URL and a
+/// clicked `<a download>`); the URL is revoked a minute later, once the browser has read it.
+pub fn download_text(file_name: &str, mime_type: &str, text: &str) -> Result<(), String> {
+    let fail = |what: &str, error: JsValue| format!("cannot {what}: {error:?}");
+    let document = web_sys::window()
+        .and_then(|window| window.document())
+        .ok_or_else(|| "no document".to_owned())?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime_type);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|error| fail("create the file", error))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|error| fail("create a download URL", error))?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|error| fail("create a link", error))?
+        .unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(file_name);
+    anchor.set_hidden(true);
+    let body = document
+        .body()
+        .ok_or_else(|| "no document body".to_owned())?;
+    body.append_child(&anchor)
+        .map_err(|error| fail("add the link", error))?;
+    anchor.click();
+    anchor.remove();
+    set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        Duration::from_secs(60),
+    );
+    Ok(())
+}
+
 /// A value remembered in `localStorage` (`None` when storage is unavailable or empty).
 pub fn load_setting(key: &str) -> Option<String> {
     web_sys::window()?

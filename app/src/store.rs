@@ -4,10 +4,17 @@
 //! Data enters with [`Store::ingest`] (capture events, in arrival order) and leaves through
 //! the session's own accessors and the statistics. The only bookkeeping done here is which
 //! calls the accumulator still has to (re-)observe; every figure is computed by the core.
+//!
+//! The raw events are kept too (an [`EventLog`] under the session's caps), because the
+//! exporters need them: [`Store::export`] writes what the store holds.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use inspector_core::event::{CaptureEvent, Direction, EventBody, NdjsonError};
+use inspector_core::export::{
+    EventLog, EvictedEvents, ExportFormat, ExportOutput, ExportRequest, RedactionConfig,
+    export_capture,
+};
 use inspector_core::model::{Call, Frame, Outcome};
 use inspector_core::session::{EvictionCounts, Session, SessionConfig};
 use inspector_core::stats::{StatsAccumulator, StatsConfig};
@@ -148,6 +155,8 @@ pub struct Store {
     cors_cases: VecDeque<CorsCase>,
     preflights: VecDeque<CaptureEvent>,
     cors_version: u64,
+    /// The raw events, for export.
+    events: EventLog,
 }
 
 impl Store {
@@ -159,6 +168,7 @@ impl Store {
     /// An empty store with `config`.
     pub fn with_config(config: SessionConfig) -> Self {
         Self {
+            events: EventLog::new(&config),
             session: Session::new(config),
             stats: StatsAccumulator::new(StatsConfig::default()),
             stats_generation: 0,
@@ -226,9 +236,64 @@ impl Store {
             }
             self.track_cors(event);
             self.session.ingest(event);
+            self.events.push(event);
         }
         self.session.mark_timeouts(now_micros);
         self.refresh_stats();
+    }
+
+    /// Exports every retained event in `format` (secrets redacted when `redact`), with the
+    /// current decode-as choices and timeouts marked at `now_micros`, as the table shows them.
+    /// The output's notes say what the export lacks (events evicted before it, events HAR
+    /// cannot hold).
+    pub fn export(
+        &mut self,
+        format: ExportFormat,
+        redact: bool,
+        now_micros: u64,
+    ) -> Result<ExportOutput, String> {
+        let redaction = if redact {
+            RedactionConfig::default()
+        } else {
+            RedactionConfig::disabled()
+        };
+        let config = self.session.config().clone();
+        let evicted = self.events.evicted();
+        let request = ExportRequest {
+            events: self.events.events(),
+            config: &config,
+            finished_micros: Some(now_micros),
+            redaction: &redaction,
+            producer_version: env!("CARGO_PKG_VERSION"),
+            service_name: "framescope",
+            evicted,
+        };
+        export_capture(format, &request).map_err(|error| error.to_string())
+    }
+
+    /// Raw events retained for export.
+    pub fn retained_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Raw events evicted by the retention caps since the last clear.
+    pub fn evicted_events(&self) -> EvictedEvents {
+        self.events.evicted()
+    }
+
+    /// The subprotocols a WebSocket asked for (its retained `ws_connect`); `None` when that
+    /// event is no longer retained.
+    pub fn ws_requested_protocols(
+        &self,
+        session_id: &str,
+        connection_id: &str,
+    ) -> Option<Vec<String>> {
+        self.events
+            .connection_events(session_id, connection_id)
+            .find_map(|event| match &event.body {
+                EventBody::WsConnect { protocols, .. } => Some(protocols.clone()),
+                _ => None,
+            })
     }
 
     /// Failed exchanges, oldest first, for the CORS panel.

@@ -1,17 +1,23 @@
 use inspector_core::decode::protobuf::{ProtoField, ProtoValue};
 use inspector_core::event::Direction;
+use inspector_core::model::Protocol;
 use inspector_core::model::{Call, Frame, Transport};
 use inspector_core::session::{DecodedPayload, FrameDetail, Session};
 use inspector_core::view::format::{format_clock, format_latency, format_offset, format_size};
 use inspector_core::view::hex::{FieldSpan, HexLine, hex_dump_is_cut, hex_lines};
 use inspector_core::view::json::{JsonNode, LeafKind, parse_json_tree};
-use inspector_core::view::snippet::{RequestBody, RequestParts, curl_command, fetch_snippet};
+use inspector_core::view::snippet::{
+    RequestBody, RequestParts, curl_command, fetch_snippet, redact_request,
+};
 use inspector_core::view::table::direction_arrow;
+use inspector_core::view::websocat::{WebSocketMessage, WebSocketParts, websocat_command};
 use leptos::prelude::*;
 
 use crate::bridge;
 use crate::components::decode_as::DecodeAs;
+use crate::components::export_menu::copy_redaction;
 use crate::state::{Inspector, Selection, use_inspector};
+use crate::store::Store;
 
 const HEX_BYTES_PER_LINE: usize = 16;
 const HEX_MAX_LINES: usize = 256;
@@ -406,6 +412,7 @@ fn http_snippets(session: &Session, call: &Call) -> (Option<String>, Option<Stri
         credentials: None,
         mode: None,
     };
+    let parts = redact_request(&parts, &copy_redaction());
     (Some(curl_command(&parts)), Some(fetch_snippet(&parts)))
 }
 
@@ -549,6 +556,59 @@ fn detail_view(session: &Session, selection: Selection, utc_offset: i32) -> Opti
                 binary_connection,
             })
         }
+    }
+}
+
+/// A websocat command for the selected WebSocket message (a frame, or the message that
+/// started a call) or, without one, for its connection.
+fn websocat_for(store: &Store, selection: Selection) -> Option<String> {
+    let session = store.session();
+    let frame_id = match selection {
+        Selection::Frame(frame_id) => Some(frame_id),
+        Selection::Call(call_id) => {
+            let call = session.call(call_id)?;
+            call.request_frame_id.or(call.response_frame_id)
+        }
+    }?;
+    let frame = session.frame(frame_id)?;
+    if frame.transport != Transport::Websocket {
+        return None;
+    }
+    let info = session.connection(&frame.connection_id)?;
+    let protocols = store
+        .ws_requested_protocols(&frame.session_id, &frame.connection_id)
+        .unwrap_or_else(|| {
+            Some(info.ws_protocol.clone())
+                .filter(|protocol| !protocol.is_empty())
+                .into_iter()
+                .collect()
+        });
+    let bytes = session.frame_payload(frame_id).unwrap_or_default();
+    let binary_protocol = matches!(frame.protocol, Protocol::Cafe | Protocol::GrpcWeb);
+    let message = match std::str::from_utf8(bytes) {
+        Ok(text) if !binary_protocol => WebSocketMessage::Text(text.to_owned()),
+        _ => WebSocketMessage::Binary(bytes.to_vec()),
+    };
+    Some(websocat_command(
+        &WebSocketParts {
+            url: info.url.clone(),
+            protocols,
+        },
+        Some(&message),
+        &copy_redaction(),
+    ))
+}
+
+fn copy_websocat(inspector: Inspector) {
+    let Some(selection) = inspector.selected.get_untracked() else {
+        return;
+    };
+    match inspector
+        .store
+        .with_value(|store| websocat_for(store, selection))
+    {
+        Some(command) => copy(inspector, command, "websocat command"),
+        None => inspector.notify("Cannot copy: the message is no longer in the store"),
     }
 }
 
@@ -884,6 +944,9 @@ pub fn DetailPane() -> impl IntoView {
                 })}
                 {fetch.map(|text| view! {
                     <button data-testid="copy-fetch" on:click=move |_| copy(inspector, text.clone(), "fetch call")>"Copy as fetch"</button>
+                })}
+                {(view.transport == Transport::Websocket).then(|| view! {
+                    <button data-testid="copy-websocat" on:click=move |_| copy_websocat(inspector)>"Copy as websocat"</button>
                 })}
                 <button on:click=move |_| inspector.selected.set(None) title="Close (Escape)">"✕"</button>
             </div>

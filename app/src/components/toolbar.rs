@@ -3,6 +3,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::bridge::{self, RelayState};
+use crate::components::export_menu::ExportMenu;
 use crate::components::import::ImportButton;
 use crate::state::{ViewMode, use_inspector};
 
@@ -306,6 +307,7 @@ pub fn Toolbar(filter_input: NodeRef<html::Input>) -> impl IntoView {
                 {pages_text}
             </span>
             <ImportButton/>
+            <ExportMenu/>
             <button
                 data-testid="theme-button"
                 title="Switch theme"
