@@ -429,9 +429,11 @@
   //
   //    The message path only queues: WebSocket messages enter as a bare entry (connection,
   //    direction, time, a reference to the string or a copy of the bytes) and become capture
-  //    events at flush time. A flush runs in slices of at most SLICE_BUDGET_MILLIS of work
-  //    (or MAX_ENTRIES_PER_SLICE events); a backlog continues in the next task, so no hook
-  //    task holds the main thread for long and the page's own tasks run in between.
+  //    events at flush time. A flush runs in slices of about SLICE_BUDGET_MILLIS (building
+  //    the events plus handing them to the subscribers and the relay, whose cost per event
+  //    is learned as it goes) and at most MAX_ENTRIES_PER_SLICE events; a backlog continues
+  //    in the next task, so no hook task holds the main thread for long and the page's own
+  //    tasks run in between.
   // ---------------------------------------------------------------------------------------
   var queue = []; // Entries in capture order; delivered ones become null until compacted.
   var queueHead = 0; // First slot of `queue` that may still hold an entry.
@@ -439,7 +441,9 @@
   var subscribers = [];
   var flushTimer = null;
   var continuationPending = false;
-  var SLICE_BUDGET_MILLIS = 0.4;
+  var SLICE_BUDGET_MILLIS = 0.5;
+  // Moving estimate of what delivering one event costs (subscribers, relay serialisation).
+  var deliverMillisPerEvent = 0;
   var MAX_ENTRIES_PER_SLICE = 500;
   // Work units (one per entry plus one per 4 KiB of payload) between two clock readings.
   var WORK_PER_CLOCK_CHECK = 16;
@@ -653,7 +657,7 @@
       }
       if (work >= WORK_PER_CLOCK_CHECK) {
         work = 0;
-        if (nowMillis() - started >= SLICE_BUDGET_MILLIS) {
+        if (nowMillis() - started + batch.length * deliverMillisPerEvent >= SLICE_BUDGET_MILLIS) {
           more = true;
           break;
         }
@@ -675,7 +679,12 @@
     }
     compactQueue();
     if (pendingDrops.count > 0) batch.push(droppedNotice());
-    if (batch.length > 0) deliver(batch);
+    if (batch.length > 0) {
+      var delivering = nowMillis();
+      deliver(batch);
+      var perEvent = (nowMillis() - delivering) / batch.length;
+      deliverMillisPerEvent = 0.75 * deliverMillisPerEvent + 0.25 * perEvent;
+    }
     if (more) continueFlush();
     var sliceMicros = Math.round((nowMillis() - started) * 1000);
     if (sliceMicros > counters.longestFlushMicros) counters.longestFlushMicros = sliceMicros;

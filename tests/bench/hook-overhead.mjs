@@ -1,215 +1,307 @@
 // Benchmark: what the in-page hook costs a page, measured against the same page without the
 // hook in the same run (headless Chromium, loopback server).
 //
-//   node tests/bench/hook-overhead.mjs [--rounds N]
+//   node tests/bench/hook-overhead.mjs [--rounds N] [--compare-rev GIT_REV | --compare FILE]
 //
-// 1. 10,000 WebSocket round trips (send, await the echo) one after another.
-// 2. 1,000 fetches (request, read the body) one after another.
-// 3. The server pushes 5,000 WebSocket messages/s for 3 s; the longest main-thread task of
-//    the renderer (from a Chromium trace) with and without the hook.
-// The hooked page has a subscriber that receives every batch, as the extension and the
-// dashboard have. Rounds alternate plain/hooked; the median of each is reported.
+// Each round opens one fresh page per variant (no hook, the hook in static/hook.js, and with
+// --compare another hook build, e.g. `--compare-rev HEAD~3`) and runs on each, in a rotating
+// order (the round trips and fetches in ten blocks that alternate between the variants):
+// 1. The server pushes 5,000 WebSocket messages/s for 3 s while a Chromium trace records the
+//    renderer's main thread: the longest task, and the longest task that is a hook batch
+//    (a task running the hook's flush), by thread CPU time and by wall time.
+// 2. The same push without tracing: main-thread CPU time per received message, from the
+//    renderer's own counter (CDP Performance.getMetrics ThreadTime). Tracing adds its own
+//    cost to every JavaScript call, which inflates a listener's share; both are reported.
+// 3. 10,000 WebSocket round trips (send, await the echo) one after another.
+// 4. 10,000 synchronous socket.send() calls (the send path).
+// 5. 1,000 fetches (request, read the body) one after another.
+// The hooked pages have a subscriber that receives every batch, as the extension and the
+// dashboard have. Every figure is computed per round against the no-hook page of the same
+// round (ratio or difference), then summarised as the median and the range over the rounds.
 // Targets (issue 5): at most 10% throughput loss, at most 5 us added per message, capture
 // never blocks the main thread for more than 1 ms at a time at 5,000 messages/s.
 import os from 'node:os';
-import { launchBrowser } from '../e2e/support.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, ROOT } from '../e2e/support.mjs';
 import { startHookTestServer } from '../e2e/hook-server.mjs';
 
-const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+const argument = (name) => {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? undefined : process.argv[index + 1];
+};
+const ROUNDS = Number(argument('--rounds')) || 5;
 const ROUND_TRIPS = 10_000;
+const WARM_UP_ROUND_TRIPS = 200;
+const SENDS = 10_000;
+const WARM_UP_SENDS = 500;
 const FETCHES = 1_000;
 const PUSH_RATE = 5_000;
 const PUSH_MILLIS = 3_000;
+const PUSHED = Math.round((PUSH_RATE * PUSH_MILLIS) / 1000);
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+function compareFile() {
+  if (argument('--compare')) return path.resolve(argument('--compare'));
+  const rev = argument('--compare-rev');
+  if (!rev) return null;
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'framescope-hook-')), 'hook.js');
+  writeFileSync(file, execFileSync('git', ['show', `${rev}:static/hook.js`], { cwd: ROOT }));
+  return file;
+}
 
-async function openPage(browser, server, hooked) {
+const sorted = (values) => [...values].sort((a, b) => a - b);
+const median = (values) => {
+  const s = sorted(values);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+/** "median (min to max)" with `digits` decimals. */
+const spread = (values, digits) => {
+  const s = sorted(values);
+  return `${median(s).toFixed(digits)} (${s[0].toFixed(digits)} to ${s.at(-1).toFixed(digits)})`;
+};
+
+async function openPage(browser, server, variant) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${server.origin}/page?hook=${hooked ? 1 : 0}`);
-  if (hooked) {
+  const query = variant.name === 'plain' ? 'hook=0' : `hook=1${variant.file ? `&hookfile=${variant.name}` : ''}`;
+  await page.goto(`${server.origin}/page?${query}`);
+  if (variant.name !== 'plain') {
     await page.evaluate(() => {
-      window.capturedEvents = 0;
       window.capturedMessages = 0;
       framescope.subscribe((batch) => {
-        window.capturedEvents += batch.length;
         for (const event of batch) if (event.type === 'ws_message') window.capturedMessages += 1;
       });
     });
   }
-  return { page, context };
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  return { page, context, cdp };
 }
 
-async function roundTrips(page, origin) {
-  return page.evaluate(async ({ origin, count }) => {
-    const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
-    await new Promise((resolve) => { socket.onopen = resolve; });
-    const payload = JSON.stringify({ jsonrpc: '2.0', method: 'math.add', params: [1, 2], id: 0 });
-    // Warm-up.
-    for (let i = 0; i < 200; i++) {
-      await new Promise((resolve) => { socket.onmessage = resolve; socket.send(payload); });
-    }
-    const started = performance.now();
-    for (let i = 0; i < count; i++) {
-      await new Promise((resolve) => { socket.onmessage = resolve; socket.send(payload); });
-    }
-    const millis = performance.now() - started;
-    socket.close();
-    return millis;
-  }, { origin, count: ROUND_TRIPS });
-}
-
-/** Milliseconds for 10,000 synchronous socket.send calls (the hook's send-path cost). */
-async function sends(page, origin) {
-  return page.evaluate(async ({ origin, count }) => {
-    const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
-    await new Promise((resolve) => { socket.onopen = resolve; });
-    let echoes = 0;
-    const allEchoed = new Promise((resolve) => {
-      socket.addEventListener('message', () => { echoes += 1; if (echoes === count + 500) resolve(); });
-    });
-    const payload = JSON.stringify({ jsonrpc: '2.0', method: 'math.add', params: [1, 2], id: 0 });
-    for (let i = 0; i < 500; i++) socket.send(payload);
-    const started = performance.now();
-    for (let i = 0; i < count; i++) socket.send(payload);
-    const millis = performance.now() - started;
-    await allEchoed;
-    socket.close();
-    return millis;
-  }, { origin, count: ROUND_TRIPS });
-}
-
-async function fetches(page) {
-  return page.evaluate(async (count) => {
-    for (let i = 0; i < 50; i++) await (await fetch('/rt')).text();
-    const started = performance.now();
-    for (let i = 0; i < count; i++) await (await fetch('/rt', { method: 'POST', body: `{"n":${i}}` })).text();
-    return performance.now() - started;
-  }, FETCHES);
-}
-
-/** Longest and 99th-percentile main-thread task (ms) while the server pushes messages. */
-async function pushTasks(browser, page, origin) {
+async function openPushSocket(page, origin) {
   await page.evaluate(async ({ origin }) => {
     window.pushSocket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
     await new Promise((resolve) => { window.pushSocket.onopen = resolve; });
   }, { origin });
-  await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel'] });
-  const received = await page.evaluate(async ({ rate, millis }) => {
+}
+
+/** Runs one 5,000 msg/s push on the open push socket; resolves the count received. */
+function push(page) {
+  return page.evaluate(async ({ rate, millis }) => {
     let count = 0;
     await new Promise((resolve) => {
       window.pushSocket.onmessage = (event) => { if (event.data === 'rate-done') resolve(); else count += 1; };
       window.pushSocket.send(`rate:${rate}:${millis}`);
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    window.pushSocket.close();
     return count;
   }, { rate: PUSH_RATE, millis: PUSH_MILLIS });
-  const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
-  const events = trace.traceEvents || trace;
+}
+
+/** Main-thread tasks of the page's renderer from a trace: longest overall and longest hook batch. */
+function traceTasks(events) {
   const mainThreads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
     .map((e) => `${e.pid}:${e.tid}`));
+  // A hook batch is a task that runs one of the hook's flush functions.
+  const flushCalls = events.filter((e) => e.name === 'FunctionCall' && mainThreads.has(`${e.pid}:${e.tid}`)
+    && /\/hook\.js/.test(e.args?.data?.url || '') && /^flush/.test(e.args?.data?.functionName || ''));
+  // Garbage collections run inside whichever task allocates when the young generation is
+  // full; a hook batch allocates the events it hands out, so it sometimes hosts one.
+  const collections = events.filter((e) => e.ph === 'X' && (e.name === 'MinorGC' || e.name === 'MajorGC')
+    && mainThreads.has(`${e.pid}:${e.tid}`));
   const byThread = new Map();
-  const timerFires = events.filter((e) => e.name === 'TimerFire' && mainThreads.has(`${e.pid}:${e.tid}`))
-    .map((e) => ({ key: `${e.pid}:${e.tid}`, ts: e.ts }));
   for (const e of events) {
     if (e.ph !== 'X' || e.name !== 'ThreadControllerImpl::RunTask' || !mainThreads.has(`${e.pid}:${e.tid}`)) continue;
     const key = `${e.pid}:${e.tid}`;
     if (!byThread.has(key)) byThread.set(key, []);
-    // Timer tasks: during the push run the hooked page's only timers are the hook's batches.
-    const timer = timerFires.some((t) => t.key === key && t.ts >= e.ts && t.ts <= e.ts + e.dur);
-    byThread.get(key).push({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000, timer });
+    const inside = (f) => `${f.pid}:${f.tid}` === key && f.ts >= e.ts && f.ts <= e.ts + e.dur;
+    const hook = flushCalls.some(inside);
+    const gcCpu = hook ? collections.filter(inside).reduce((sum, g) => sum + (g.tdur ?? g.dur), 0) / 1000 : 0;
+    byThread.get(key).push({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000, gcCpu, hook });
   }
   // The page's renderer is the busiest main thread in the trace.
   const tasks = [...byThread.values()].sort((a, b) => b.length - a.length)[0] || [];
-  const wall = tasks.map((t) => t.wall).sort((a, b) => a - b);
-  const cpu = tasks.map((t) => t.cpu).sort((a, b) => a - b);
-  const timerCpu = tasks.filter((t) => t.timer).map((t) => t.cpu).sort((a, b) => a - b);
+  const hookTasks = tasks.filter((t) => t.hook);
+  const max = (values) => values.reduce((a, b) => Math.max(a, b), 0);
   return {
-    received,
-    tasks: tasks.length,
-    longestMillis: wall.at(-1) ?? 0,
-    longestCpuMillis: cpu.at(-1) ?? 0,
-    p99Millis: wall[Math.floor(wall.length * 0.99)] ?? 0,
-    cpuTotalMillis: cpu.reduce((sum, value) => sum + value, 0),
-    timerTasks: timerCpu.length,
-    longestTimerCpuMillis: timerCpu.at(-1) ?? 0,
-    medianTimerCpuMillis: timerCpu[Math.floor(timerCpu.length / 2)] ?? 0,
+    longestWallMillis: max(tasks.map((t) => t.wall)),
+    longestCpuMillis: max(tasks.map((t) => t.cpu)),
+    cpuTotalMillis: tasks.reduce((sum, t) => sum + t.cpu, 0),
+    hookTasks: hookTasks.length,
+    longestHookCpuMillis: max(hookTasks.map((t) => t.cpu)),
+    longestHookWallMillis: max(hookTasks.map((t) => t.wall)),
+    longestHookCpuWithoutGcMillis: max(hookTasks.map((t) => t.cpu - t.gcCpu)),
+    hookTasksWithGc: hookTasks.filter((t) => t.gcCpu > 0).length,
+    medianHookCpuMillis: hookTasks.length ? median(hookTasks.map((t) => t.cpu)) : 0,
   };
 }
 
+async function tracedPush(browser, page) {
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel', 'v8'] });
+  const received = await push(page);
+  const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
+  return { received, ...traceTasks(trace.traceEvents || trace) };
+}
+
+async function threadMillis(cdp) {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return metrics.find((m) => m.name === 'ThreadTime').value * 1000;
+}
+
+/** Main-thread CPU microseconds per received message over an untraced push. */
+async function untracedPush(page, cdp) {
+  const before = await threadMillis(cdp);
+  const received = await push(page);
+  return { received, cpuMicrosPerMessage: ((await threadMillis(cdp)) - before) * 1000 / received };
+}
+
+/** Opens the socket for the round-trip and send runs and warms it up. */
+async function openEchoSocket(page, origin) {
+  await page.evaluate(async ({ origin, warmUp }) => {
+    const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
+    await new Promise((resolve) => { socket.onopen = resolve; });
+    window.echoPayload = JSON.stringify({ jsonrpc: '2.0', method: 'math.add', params: [1, 2], id: 0 });
+    for (let i = 0; i < warmUp; i++) {
+      await new Promise((resolve) => { socket.onmessage = resolve; socket.send(window.echoPayload); });
+    }
+    window.echoSocket = socket;
+  }, { origin, warmUp: WARM_UP_ROUND_TRIPS });
+}
+
+/** Milliseconds for `count` WebSocket round trips one after another. */
+async function roundTrips(page, count) {
+  return page.evaluate(async (count) => {
+    const socket = window.echoSocket;
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      await new Promise((resolve) => { socket.onmessage = resolve; socket.send(window.echoPayload); });
+    }
+    return performance.now() - started;
+  }, count);
+}
+
+/** Milliseconds for 10,000 synchronous socket.send calls (the hook's send-path cost). */
+async function sends(page) {
+  return page.evaluate(async ({ count, warmUp }) => {
+    const socket = window.echoSocket;
+    let echoes = 0;
+    const allEchoed = new Promise((resolve) => {
+      socket.onmessage = () => { echoes += 1; if (echoes === count + warmUp) resolve(); };
+    });
+    for (let i = 0; i < warmUp; i++) socket.send(window.echoPayload);
+    const started = performance.now();
+    for (let i = 0; i < count; i++) socket.send(window.echoPayload);
+    const millis = performance.now() - started;
+    await allEchoed;
+    return millis;
+  }, { count: SENDS, warmUp: WARM_UP_SENDS });
+}
+
+/** Milliseconds for `count` fetches one after another (after a warm-up when asked). */
+async function fetches(page, count, warmUp) {
+  return page.evaluate(async ({ count, warmUp }) => {
+    for (let i = 0; i < warmUp; i++) await (await fetch('/rt')).text();
+    const started = performance.now();
+    for (let i = 0; i < count; i++) await (await fetch('/rt', { method: 'POST', body: `{"n":${i}}` })).text();
+    return performance.now() - started;
+  }, { count, warmUp });
+}
+
+/**
+ * One round: a fresh page per variant, all open at once; each measurement runs on every
+ * variant in turn, and the long ones (round trips, fetches) in blocks of a tenth that
+ * alternate between the variants, so a change in the machine's load hits all of them alike.
+ */
+async function runRound(browser, server, order) {
+  const opened = [];
+  for (const variant of order) opened.push({ variant, ...(await openPage(browser, server, variant)) });
+  const results = Object.fromEntries(order.map((v) => [v.name, { ws: 0, fetch: 0 }]));
+  try {
+    // The pushes come first so that the hook's batches are measured at a steady 5,000
+    // messages/s, not after the synchronous 10,000-send burst below.
+    for (const { page } of opened) await openPushSocket(page, server.origin);
+    for (const { variant, page } of opened) results[variant.name].traced = await tracedPush(browser, page);
+    for (const { variant, page, cdp } of opened) results[variant.name].untraced = await untracedPush(page, cdp);
+    for (const { variant, page } of opened) {
+      results[variant.name].flushDuringPush = variant.name === 'plain' ? 0 : await page.evaluate(() => framescope.stats().longest_flush_micros);
+      await page.evaluate(() => window.pushSocket.close());
+      await openEchoSocket(page, server.origin);
+    }
+    const BLOCKS = 10;
+    for (let block = 0; block < BLOCKS; block++) {
+      for (const { variant, page } of opened) results[variant.name].ws += await roundTrips(page, ROUND_TRIPS / BLOCKS);
+    }
+    for (const { variant, page } of opened) results[variant.name].send = await sends(page);
+    for (let block = 0; block < BLOCKS; block++) {
+      for (const { variant, page } of opened) results[variant.name].fetch += await fetches(page, FETCHES / BLOCKS, block === 0 ? 50 : 0);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const { variant, page } of opened) {
+      if (variant.name !== 'plain') {
+        results[variant.name].captured = await page.evaluate(() => ({ messages: window.capturedMessages, stats: framescope.stats() }));
+      }
+    }
+    return results;
+  } finally {
+    for (const { context } of opened) await context.close();
+  }
+}
+
 async function main() {
-  const server = await startHookTestServer();
+  const variants = [{ name: 'plain' }, { name: 'hook' }];
+  const compare = compareFile();
+  if (compare) variants.push({ name: 'compared', file: compare, label: argument('--compare-rev') || compare });
+  const hookFiles = Object.fromEntries(variants.filter((v) => v.file).map((v) => [v.name, v.file]));
+  const server = await startHookTestServer({ hookFiles });
   const browser = await launchBrowser();
-  const results = { plain: { ws: [], send: [], fetch: [], push: [] }, hooked: { ws: [], send: [], fetch: [], push: [] } };
-  const captured = [];
-  const flushDuringPush = [];
+  const rounds = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const hooked of round % 2 === 0 ? [false, true] : [true, false]) {
-        const key = hooked ? 'hooked' : 'plain';
-        const { page, context } = await openPage(browser, server, hooked);
-        // The push run comes first so that the hook's longest batch is measured at a steady
-        // 5,000 messages/s, not after the synchronous 10,000-send burst below.
-        results[key].push.push(await pushTasks(browser, page, server.origin));
-        if (hooked) flushDuringPush.push(await page.evaluate(() => framescope.stats().longest_flush_micros));
-        results[key].ws.push(await roundTrips(page, server.origin));
-        results[key].send.push(await sends(page, server.origin));
-        results[key].fetch.push(await fetches(page));
-        if (hooked) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          captured.push(await page.evaluate(() => ({ messages: window.capturedMessages, stats: framescope.stats() })));
-        }
-        await context.close();
-      }
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+      rounds.push(await runRound(browser, server, order));
+      process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
   } finally {
     await browser.close();
     await server.close();
   }
 
-  const wsPlain = median(results.plain.ws);
-  const wsHooked = median(results.hooked.ws);
-  const fetchPlain = median(results.plain.fetch);
-  const fetchHooked = median(results.hooked.fetch);
-  const longest = (key) => median(results[key].push.map((p) => p.longestMillis));
-  const p99 = (key) => median(results[key].push.map((p) => p.p99Millis));
-  const messages = ROUND_TRIPS * 2;
-  // Round trips (with warm-up), the send loop and its echoes, the pushes, and the push
-  // command with its "rate-done" answer.
-  const expectedCaptured = (ROUND_TRIPS + 200) * 2 + (ROUND_TRIPS + 500) * 2 + Math.round((PUSH_RATE * PUSH_MILLIS) / 1000) + 2;
-  const sendPlain = median(results.plain.send);
-  const sendHooked = median(results.hooked.send);
-  const pushed = Math.round((PUSH_RATE * PUSH_MILLIS) / 1000);
-  const cpuPerReceived = (key) => (median(results[key].push.map((p) => p.cpuTotalMillis)) * 1000) / pushed;
-  const longestCpu = (key) => median(results[key].push.map((p) => p.longestCpuMillis));
-  const line = (label, value) => console.log(`${label.padEnd(52)} ${value}`);
-  console.log(`\nFramescope hook overhead (headless Chromium, loopback, ${ROUNDS} alternating rounds, medians; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)\n`);
-  line('WebSocket: 10,000 round trips without hook', `${wsPlain.toFixed(0)} ms (${(ROUND_TRIPS / wsPlain * 1000).toFixed(0)} round trips/s)`);
-  line('WebSocket: 10,000 round trips with hook', `${wsHooked.toFixed(0)} ms (${(ROUND_TRIPS / wsHooked * 1000).toFixed(0)} round trips/s)`);
-  line('WebSocket throughput ratio (hooked / plain)', `${(wsPlain / wsHooked).toFixed(3)}  (target >= 0.90)`);
-  line('WebSocket added wall time per message (2 per round trip)', `${(((wsHooked - wsPlain) * 1000) / messages).toFixed(2)} us`);
-  line('WebSocket: 10,000 send() calls without hook', `${sendPlain.toFixed(1)} ms`);
-  line('WebSocket: 10,000 send() calls with hook', `${sendHooked.toFixed(1)} ms`);
-  line('added main-thread time per sent message', `${(((sendHooked - sendPlain) * 1000) / ROUND_TRIPS).toFixed(2)} us  (target <= 5 us)`);
-  line('main-thread CPU per received message, no hook', `${cpuPerReceived('plain').toFixed(2)} us`);
-  line('main-thread CPU per received message, hook', `${cpuPerReceived('hooked').toFixed(2)} us`);
-  line('added main-thread CPU per received message', `${(cpuPerReceived('hooked') - cpuPerReceived('plain')).toFixed(2)} us  (target <= 5 us)`);
-  line('fetch: 1,000 requests without hook', `${fetchPlain.toFixed(0)} ms (${(FETCHES / fetchPlain * 1000).toFixed(0)} req/s)`);
-  line('fetch: 1,000 requests with hook', `${fetchHooked.toFixed(0)} ms (${(FETCHES / fetchHooked * 1000).toFixed(0)} req/s)`);
-  line('fetch throughput ratio (hooked / plain)', `${(fetchPlain / fetchHooked).toFixed(3)}  (target >= 0.90)`);
-  line('fetch added time per request', `${(((fetchHooked - fetchPlain) * 1000) / FETCHES).toFixed(1)} us`);
-  line(`5,000 msg/s for ${PUSH_MILLIS / 1000} s: longest main-thread task, no hook`, `${longest('plain').toFixed(3)} ms (p99 ${p99('plain').toFixed(3)} ms)`);
-  line(`5,000 msg/s for ${PUSH_MILLIS / 1000} s: longest main-thread task, hook`, `${longest('hooked').toFixed(3)} ms (p99 ${p99('hooked').toFixed(3)} ms)  (target <= 1 ms)`);
-  line(`5,000 msg/s: longest task by thread CPU time, no hook`, `${longestCpu('plain').toFixed(3)} ms`);
-  line(`5,000 msg/s: longest task by thread CPU time, hook`, `${longestCpu('hooked').toFixed(3)} ms  (target <= 1 ms)`);
-  line('messages received by the page per push run', results.hooked.push.map((p) => p.received).join(', '));
-  line('ws_message events captured per hooked round', `${captured.map((c) => c.messages).join(', ')} (expected ${expectedCaptured})`);
-  line('events dropped by the hook', captured.map((c) => c.stats.dropped).join(', '));
-  line('hook batch tasks at 5,000 msg/s (timer tasks, per run)', results.hooked.push.map((p) => p.timerTasks).join(', '));
-  line('hook batch task CPU time: median / longest', `${median(results.hooked.push.map((p) => p.medianTimerCpuMillis)).toFixed(3)} ms / ${median(results.hooked.push.map((p) => p.longestTimerCpuMillis)).toFixed(3)} ms  (target <= 1 ms)`);
-  line('longest hook batch at 5,000 msg/s, wall (longest_flush_micros)', `${flushDuringPush.join(', ')} us  (target <= 1000 us)`);
-  line('longest hook batch over the whole run, bursts included', `${captured.map((c) => c.stats.longest_flush_micros).join(', ')} us`);
+  // Round trips (with warm-up), the send loop and its echoes, two pushes, each with its
+  // "rate:..." command and its "rate-done" answer.
+  const expectedMessages = (ROUND_TRIPS + WARM_UP_ROUND_TRIPS) * 2 + (SENDS + WARM_UP_SENDS) * 2 + 2 * (PUSHED + 2);
+  const line = (label, value) => console.log(`${label.padEnd(58)} ${value}`);
+  const per = (name, f) => rounds.map((r) => f(r[name], r.plain));
+  console.log(`\nFramescope hook overhead (headless Chromium, loopback; ${ROUNDS} rounds, variants in rotating order; `
+    + `median (min to max) over rounds of per-round figures; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)\n`);
+  line('no hook: 10,000 WebSocket round trips', `${spread(per('plain', (p) => p.ws), 0)} ms`);
+  line('no hook: 10,000 send() calls', `${spread(per('plain', (p) => p.send), 1)} ms`);
+  line('no hook: 1,000 fetches', `${spread(per('plain', (p) => p.fetch), 0)} ms`);
+  line('no hook: main-thread CPU per received message, untraced', `${spread(per('plain', (p) => p.untraced.cpuMicrosPerMessage), 2)} us`);
+  line('no hook: main-thread CPU per received message, traced', `${spread(per('plain', (p) => (p.traced.cpuTotalMillis * 1000) / p.traced.received), 2)} us`);
+  line('no hook: longest main-thread task at 5,000 msg/s, CPU', `${spread(per('plain', (p) => p.traced.longestCpuMillis), 3)} ms`);
+  for (const variant of variants.slice(1)) {
+    const name = variant.name;
+    console.log(`\n${name === 'hook' ? 'hook (static/hook.js)' : `hook from ${variant.label}`}:`);
+    line('  WebSocket round-trip throughput ratio (target >= 0.90)', spread(per(name, (h, p) => p.ws / h.ws), 3));
+    line('  added wall time per message (2 per round trip)', `${spread(per(name, (h, p) => ((h.ws - p.ws) * 1000) / (ROUND_TRIPS * 2)), 2)} us`);
+    line('  added time per sent message (target <= 5 us)', `${spread(per(name, (h, p) => ((h.send - p.send) * 1000) / SENDS), 2)} us`);
+    line('  added CPU per received message, untraced (target <= 5 us)', `${spread(per(name, (h, p) => h.untraced.cpuMicrosPerMessage - p.untraced.cpuMicrosPerMessage), 2)} us`);
+    line('  added CPU per received message, traced', `${spread(per(name, (h, p) => ((h.traced.cpuTotalMillis - p.traced.cpuTotalMillis) * 1000) / PUSHED), 2)} us`);
+    line('  fetch throughput ratio (target >= 0.90)', spread(per(name, (h, p) => p.fetch / h.fetch), 3));
+    line('  fetch added time per request', `${spread(per(name, (h, p) => ((h.fetch - p.fetch) * 1000) / FETCHES), 0)} us`);
+    line('  longest main-thread task at 5,000 msg/s, CPU', `${spread(per(name, (h) => h.traced.longestCpuMillis), 3)} ms`);
+    line('  hook batch tasks per push (from the trace)', spread(per(name, (h) => h.traced.hookTasks), 0));
+    line('  hook batch task CPU: median per push', `${spread(per(name, (h) => h.traced.medianHookCpuMillis), 3)} ms`);
+    line('  longest hook batch task, CPU (target <= 1 ms)', `${spread(per(name, (h) => h.traced.longestHookCpuMillis), 3)} ms`);
+    line('  longest hook batch task, CPU without the GC inside it', `${spread(per(name, (h) => h.traced.longestHookCpuWithoutGcMillis), 3)} ms`);
+    line('  hook batch tasks that hosted a GC, per push', spread(per(name, (h) => h.traced.hookTasksWithGc), 0));
+    line('  longest hook batch task, wall', `${spread(per(name, (h) => h.traced.longestHookWallMillis), 3)} ms`);
+    line('  longest hook batch, wall, from the hook (two pushes)', `${spread(per(name, (h) => h.flushDuringPush), 0)} us`);
+    line('  longest hook batch over the whole page, bursts included', `${spread(per(name, (h) => h.captured.stats.longest_flush_micros), 0)} us`);
+    line('  ws_message events delivered per page', `${per(name, (h) => h.captured.messages).join(', ')} (expected ${expectedMessages})`);
+    line('  events dropped by the hook', per(name, (h) => h.captured.stats.dropped).join(', '));
+  }
 }
 
 main().catch((error) => {

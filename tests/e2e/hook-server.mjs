@@ -172,7 +172,9 @@ function pageHtml(query) {
     </script>`);
   }
   const hooks = Number(query.get('hook') || 0);
-  for (let i = 0; i < hooks; i++) scripts.push('<script src="/hook.js"></script>');
+  // `hookfile=NAME` loads another hook build given to startHookTestServer (benchmarks).
+  const hookSrc = query.get('hookfile') ? `/hook.js?file=${encodeURIComponent(query.get('hookfile'))}` : '/hook.js';
+  for (let i = 0; i < hooks; i++) scripts.push(`<script src="${hookSrc}"></script>`);
   const relayHook = query.get('relayhook');
   if (relayHook) scripts.push(`<script src="${relayHook.replace(/"/g, '')}"></script>`);
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>hook test page</title>${scripts.join('\n')}</head><body><p>hook test page</p></body></html>`;
@@ -236,7 +238,7 @@ function handle(request, response, options) {
         'content-type': 'text/javascript; charset=utf-8',
         'cross-origin-resource-policy': 'cross-origin', 'access-control-allow-origin': '*', 'cache-control': 'no-store',
       });
-      response.end(readFileSync(HOOK_PATH));
+      response.end(readFileSync(options.hookFiles?.[url.searchParams.get('file')] ?? HOOK_PATH));
     } else if (p === '/page') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       response.end(pageHtml(url.searchParams));
@@ -328,9 +330,12 @@ async function listen(server) {
   return server.address().port;
 }
 
-/** Starts the main test server, a second origin, and reserves a closed port. */
-export async function startHookTestServer() {
-  const main = http.createServer((q, r) => handle(q, r, {}));
+/**
+ * Starts the main test server, a second origin, and reserves a closed port.
+ * `hookFiles` maps names to other hook files, served for pages opened with `hookfile=NAME`.
+ */
+export async function startHookTestServer({ hookFiles = {} } = {}) {
+  const main = http.createServer((q, r) => handle(q, r, { hookFiles }));
   const upgraded = new Set();
   main.on('upgrade', (request, socket) => handleUpgrade(request, socket, upgraded));
   main.keepAliveTimeout = 1000;

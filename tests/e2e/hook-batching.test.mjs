@@ -1,0 +1,164 @@
+// How the in-page hook hands out what it captured: a backlog is delivered in bounded slices
+// with the page's own tasks running in between, WebSocket messages (queued raw and built at
+// flush time) keep their content even when the app changes or transfers its buffers, the
+// body cap applies to them, and their timestamps are taken on the message path.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser } from './support.mjs';
+import { startHookTestServer } from './hook-server.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startHookTestServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openPage(query) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  await page.goto(`${server.origin}/page?${query}`);
+  return { page, errors, close: () => context.close() };
+}
+
+test('a 20,000-message backlog is delivered complete and in order, in slices of at most 500 events, with page tasks running between them', async () => {
+  const { page, errors, close } = await openPage('hook=1');
+  const result = await page.evaluate(async ({ origin }) => {
+    const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
+    await new Promise((resolve) => { socket.onopen = resolve; });
+    let received = 0;
+    const allEchoed = new Promise((resolve) => {
+      socket.onmessage = () => { received += 1; if (received === 20000) resolve(); };
+    });
+    // The page's own work: a zero-delay timer chain counting how often it got to run.
+    let pageTicks = 0;
+    let ticking = true;
+    const tick = () => { pageTicks += 1; if (ticking) setTimeout(tick, 0); };
+    setTimeout(tick, 0);
+    const batches = [];
+    const sent = [];
+    const slicesBefore = framescope.stats().flush_slices;
+    framescope.subscribe((batch) => {
+      batches.push({ size: batch.length, pageTicks });
+      for (const event of batch) if (event.type === 'ws_message' && event.direction === 'sent') sent.push(event.payload.data);
+    });
+    // Everything is queued synchronously before the first batch can run.
+    for (let i = 0; i < 20000; i++) socket.send(`n-${i}`);
+    await allEchoed;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    ticking = false;
+    socket.close();
+    return { batches, sent, received, stats: framescope.stats(), slices: framescope.stats().flush_slices - slicesBefore };
+  }, { origin: server.origin });
+  assert.equal(result.received, 20000);
+  assert.equal(result.stats.dropped, 0);
+  assert.equal(result.sent.length, 20000);
+  assert.deepEqual(result.sent, Array.from({ length: 20000 }, (_, i) => `n-${i}`));
+  // 40,000 messages (plus connect/open) cannot fit fewer than 80 slices of 500.
+  assert.ok(result.batches.length >= 80, `${result.batches.length} batches`);
+  assert.ok(result.slices >= result.batches.length, `${result.slices} slices for ${result.batches.length} batches`);
+  assert.ok(result.batches.every((batch) => batch.size <= 500), `largest batch ${Math.max(...result.batches.map((b) => b.size))}`);
+  // The page's zero-delay timers ran while the backlog was being delivered.
+  const firstSentBatch = result.batches[0];
+  const lastBatch = result.batches.at(-1);
+  assert.ok(lastBatch.pageTicks > firstSentBatch.pageTicks, `page ticks ${firstSentBatch.pageTicks} -> ${lastBatch.pageTicks}`);
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('binary messages keep the bytes they had when sent or received, even when the app overwrites or transfers the buffer', async () => {
+  const { page, errors, close } = await openPage('hook=1');
+  const result = await page.evaluate(async ({ origin }) => {
+    const events = [];
+    framescope.subscribe((batch) => events.push(...batch));
+    const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
+    socket.binaryType = 'arraybuffer';
+    await new Promise((resolve) => { socket.onopen = resolve; });
+    const seen = [];
+    const echoed = new Promise((resolve) => {
+      socket.onmessage = (message) => {
+        const view = new Uint8Array(message.data);
+        seen.push(Array.from(view));
+        view.fill(0xff); // The app reuses the received buffer...
+        if (seen.length === 1) structuredClone(message.data, { transfer: [message.data] }); // ...or hands it away.
+        if (seen.length === 2) resolve();
+      };
+    });
+    const first = new Uint8Array([1, 2, 3, 4]);
+    socket.send(first);
+    first.fill(0); // The app reuses its send buffer at once.
+    const second = new Uint8Array([9, 8, 7, 6, 5]);
+    socket.send(second.subarray(1, 4));
+    second.fill(0);
+    await echoed;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.close();
+    return { seen, messages: events.filter((event) => event.type === 'ws_message') };
+  }, { origin: server.origin });
+  assert.deepEqual(result.seen, [[1, 2, 3, 4], [8, 7, 6]]);
+  const bytes = (event) => Array.from(Buffer.from(event.payload.data, 'base64'));
+  assert.deepEqual(result.messages.map((event) => [event.direction, event.payload.encoding, event.payload.size_bytes, bytes(event)]), [
+    ['sent', 'base64', 4, [1, 2, 3, 4]],
+    ['sent', 'base64', 3, [8, 7, 6]],
+    ['received', 'base64', 4, [1, 2, 3, 4]],
+    ['received', 'base64', 3, [8, 7, 6]],
+  ]);
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('the body cap applies to WebSocket messages in UTF-8 bytes, and message times fall between the page clock readings around them', async () => {
+  const { page, errors, close } = await openPage('hook=1');
+  const result = await page.evaluate(async ({ origin }) => {
+    const events = [];
+    framescope.subscribe((batch) => events.push(...batch));
+    framescope.configure({ maxBodyBytes: 10 });
+    const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
+    socket.binaryType = 'arraybuffer';
+    await new Promise((resolve) => { socket.onopen = resolve; });
+    const echoed = new Promise((resolve) => {
+      let count = 0;
+      socket.onmessage = () => { count += 1; if (count === 3) resolve(); };
+    });
+    const clock = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+    const before = clock();
+    socket.send('héllo wörld ✓✓'); // 20 UTF-8 bytes
+    socket.send('short');
+    socket.send(new Uint8Array(Array.from({ length: 25 }, (_, i) => i)));
+    const afterSend = clock();
+    await echoed;
+    const afterEcho = clock();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.close();
+    framescope.configure({ maxBodyBytes: 65536 });
+    return { before, afterSend, afterEcho, messages: events.filter((event) => event.type === 'ws_message') };
+  }, { origin: server.origin });
+  const summary = result.messages.map((event) => [event.direction, event.payload.data, event.payload.size_bytes, event.payload.truncated]);
+  const bytes = Buffer.from(Array.from({ length: 10 }, (_, i) => i)).toString('base64');
+  assert.deepEqual(summary, [
+    ['sent', 'héllo wö', 20, true],
+    ['sent', 'short', 5, false],
+    ['sent', bytes, 25, true],
+    ['received', 'héllo wö', 20, true],
+    ['received', 'short', 5, false],
+    ['received', bytes, 25, true],
+  ]);
+  // Clock readings are coarsened to 100 us in a page that is not cross-origin isolated.
+  const slack = 200;
+  for (const event of result.messages.filter((e) => e.direction === 'sent')) {
+    assert.ok(event.time_micros >= result.before - slack && event.time_micros <= result.afterSend + slack, `sent at ${event.time_micros}`);
+  }
+  for (const event of result.messages.filter((e) => e.direction === 'received')) {
+    assert.ok(event.time_micros >= result.before - slack && event.time_micros <= result.afterEcho + slack, `received at ${event.time_micros}`);
+  }
+  assert.deepEqual(errors, []);
+  await close();
+});
