@@ -3,6 +3,11 @@
 //! and OTLP, against the baseline of merely serialising the same events as NDJSON with
 //! serde_json, measured in the same run.
 //!
+//! A second group reads the same events back from NDJSON lines (`parse_event_line`, which
+//! keeps unknown event types whole) against the baseline of parsing each line into a
+//! `serde_json::Value`, and retains them in an `EventLog` (what the dashboard does for
+//! export).
+//!
 //! Run with `cargo bench -p inspector-core --bench export`. The figures that matter are the
 //! ratios `format / baseline`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,9 +15,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use inspector_core::event::{CaptureEvent, Direction, EventBody, Payload, SCHEMA_VERSION};
+use inspector_core::event::{
+    CaptureEvent, Direction, EventBody, Payload, SCHEMA_VERSION, parse_event_line,
+};
 use inspector_core::export::redact::{RedactionConfig, redact_events};
-use inspector_core::export::{ExportFormat, ExportRequest, export_capture};
+use inspector_core::export::{EventLog, ExportFormat, ExportRequest, export_capture};
 use inspector_core::session::SessionConfig;
 
 const CALLS: u64 = 10_000;
@@ -137,5 +144,40 @@ fn bench_export(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_export);
+fn bench_read(criterion: &mut Criterion) {
+    let lines: Vec<String> = capture()
+        .iter()
+        .map(|event| serde_json::to_string(event).unwrap())
+        .collect();
+    let mut group = criterion.benchmark_group("read_30k_events");
+    group.sample_size(10);
+    group.bench_function("baseline_serde_value", |bencher| {
+        bencher.iter(|| {
+            for line in &lines {
+                black_box(serde_json::from_str::<serde_json::Value>(line).unwrap());
+            }
+        });
+    });
+    group.bench_function("parse_event_line", |bencher| {
+        bencher.iter(|| {
+            for (index, line) in lines.iter().enumerate() {
+                black_box(parse_event_line(line, index + 1).unwrap());
+            }
+        });
+    });
+    let events = capture();
+    let config = SessionConfig::default();
+    group.bench_function("event_log_push", |bencher| {
+        bencher.iter(|| {
+            let mut log = EventLog::new(&config);
+            for event in &events {
+                log.push(event);
+            }
+            black_box(log.len())
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_export, bench_read);
 criterion_main!(benches);

@@ -210,3 +210,16 @@ test('copy as websocat sends the selected WebSocket message byte for byte', asyn
   assert.ok(sentTexts.includes(message), `${message} is not a message the page sent`);
   assert.deepEqual(pageErrors, []);
 });
+
+test('Clear empties what an export holds', async () => {
+  await page.fill('[data-testid="filter-input"]', '');
+  await page.click('[data-testid="clear-button"]');
+  await waitInPage(() => /^0 (calls|frames)$/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''),
+    undefined, 'an empty table after Clear');
+  await page.click('[data-testid="export-menu"]');
+  assert.equal(await page.textContent('[data-testid="export-retention"]'), '0 events retained');
+  await page.click('[data-testid="export-menu"]');
+  const { file, text } = await exportVia('export-session');
+  assert.ok(!text.includes('"type":"http_request"'), 'no event survived Clear');
+  assert.equal(analyze(file).calls.length, 0);
+});
