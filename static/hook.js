@@ -92,6 +92,7 @@
     clearTimeout: global.clearTimeout,
     MessageChannel: global.MessageChannel,
     addEventListener: global.EventTarget && global.EventTarget.prototype.addEventListener,
+    removeEventListener: global.EventTarget && global.EventTarget.prototype.removeEventListener,
     stringify: JSON.stringify,
     parse: JSON.parse,
     btoa: global.btoa,
@@ -1416,22 +1417,179 @@
     enqueueMessage(connectionId, direction, timeMillis, String(data), 0);
   }
 
-  /** The one `message` listener of every captured socket (`this` is the socket). */
-  function onSocketMessage(message) {
-    if (!config.enabled) return;
+  // Received messages are captured inside the app's own `message` listeners: `onmessage` and
+  // `addEventListener('message', ...)` hand the browser a wrapper that records the event and
+  // then calls the app's function, so a message costs no extra listener call. While the app
+  // has no message listener the hook listens itself (`onSocketMessage`), so nothing is lost.
+  // Each event is recorded once (`lastEvent`), whichever of these sees it first.
+
+  /** Per captured socket: its connection id and what the hook knows of its message listeners. */
+  function SocketState(connectionId) {
+    this.connectionId = connectionId;
+    this.lastEvent = null;
+    this.listeners = null; // Map: app listener -> [wrapper without capture, wrapper with capture]
+    this.listenerCount = 0; // app message listeners registered through the wrappers
+    this.handler = null; // the app's `onmessage` function while the browser holds its wrapper
+    this.ownListener = false; // whether `onSocketMessage` is registered
+  }
+
+  function captureReceived(state, message) {
+    if (message === state.lastEvent || !config.enabled) return;
+    state.lastEvent = message;
     try {
-      var connectionId = socketStates.get(this);
-      if (connectionId !== undefined) recordMessage(connectionId, 'received', message.data, nowMillis());
+      recordMessage(state.connectionId, 'received', message.data, nowMillis());
     } catch (error) {
       noteInternalError(error);
     }
   }
 
+  /** The hook's own `message` listener, registered while the app has none (`this` is the socket). */
+  function onSocketMessage(message) {
+    var state = socketStates.get(this);
+    if (state !== undefined) captureReceived(state, message);
+  }
+
+  /** Registers or removes `onSocketMessage` so that it listens exactly while the app does not. */
+  function updateOwnListener(socket, state) {
+    var wanted = state.listenerCount === 0;
+    if (wanted === state.ownListener) return;
+    state.ownListener = wanted;
+    if (wanted) N.addEventListener.call(socket, 'message', onSocketMessage);
+    else N.removeEventListener.call(socket, 'message', onSocketMessage);
+  }
+
+  function forgetListener(socket, state, listener, capture, wrapper) {
+    var slots = state.listeners && state.listeners.get(listener);
+    if (!slots || slots[capture ? 1 : 0] !== wrapper) return;
+    slots[capture ? 1 : 0] = null;
+    if (slots[0] === null && slots[1] === null) state.listeners.delete(listener);
+    state.listenerCount -= 1;
+    updateOwnListener(socket, state);
+  }
+
+  /** Options of add/removeEventListener as the browser reads them: { capture, once, signal }. */
+  function listenerOptions(options) {
+    if (options !== null && (typeof options === 'object' || typeof options === 'function')) {
+      return { capture: !!options.capture, once: !!options.once, signal: options.signal === undefined ? null : options.signal };
+    }
+    return { capture: !!options, once: false, signal: null };
+  }
+
+  /** The arguments of an add/removeEventListener call with the listener replaced. */
+  function withListener(args, listener) {
+    var copy = [];
+    for (var i = 0; i < args.length; i++) copy[i] = args[i];
+    copy[1] = listener;
+    return copy;
+  }
+
+  function wrapListener(socket, state, listener, options) {
+    var wrapper = function (event) {
+      if (options.once) guard(function () { forgetListener(socket, state, listener, options.capture, wrapper); });
+      captureReceived(state, event);
+      if (typeof listener === 'function') return listener.call(this, event);
+      return listener.handleEvent(event);
+    };
+    return wrapper;
+  }
+
+  /** addEventListener for every EventTarget: wraps `message` listeners of captured sockets. */
+  function installListenerWrappers(Native) {
+    var nativeAdd = N.addEventListener;
+    var nativeRemove = N.removeEventListener;
+    var target = global.EventTarget && global.EventTarget.prototype;
+    var handler = Object.getOwnPropertyDescriptor(Native.prototype, 'onmessage');
+    if (!target || !nativeAdd || !nativeRemove || typeof Map !== 'function' || !handler || !handler.get || !handler.set || !handler.configurable) {
+      return false;
+    }
+    var add = function addEventListener(type, listener) {
+      var state = socketStates.get(this);
+      if (state === undefined || type !== 'message' || listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) {
+        return nativeAdd.apply(this, arguments);
+      }
+      var options = listenerOptions(arguments[2]);
+      var slots = state.listeners === null ? undefined : state.listeners.get(listener);
+      var wrapper = slots ? slots[options.capture ? 1 : 0] : null;
+      var added = !wrapper;
+      if (added) wrapper = wrapListener(this, state, listener, options);
+      var result = nativeAdd.apply(this, withListener(arguments, wrapper));
+      if (added && !(options.signal && options.signal.aborted)) {
+        var socket = this;
+        guard(function () {
+          if (state.listeners === null) state.listeners = new Map();
+          if (!slots) {
+            slots = [null, null];
+            state.listeners.set(listener, slots);
+          }
+          slots[options.capture ? 1 : 0] = wrapper;
+          state.listenerCount += 1;
+          if (options.signal) {
+            nativeAdd.call(options.signal, 'abort', function () {
+              guard(function () { forgetListener(socket, state, listener, options.capture, wrapper); });
+            });
+          }
+          updateOwnListener(socket, state);
+        });
+      }
+      return result;
+    };
+    var remove = function removeEventListener(type, listener) {
+      var state = socketStates.get(this);
+      var slots = state === undefined || type !== 'message' || state.listeners === null ? undefined : state.listeners.get(listener);
+      if (!slots) return nativeRemove.apply(this, arguments);
+      var capture = listenerOptions(arguments[2]).capture;
+      var wrapper = slots[capture ? 1 : 0];
+      if (!wrapper) return nativeRemove.apply(this, arguments);
+      var result = nativeRemove.apply(this, withListener(arguments, wrapper));
+      var socket = this;
+      guard(function () { forgetListener(socket, state, listener, capture, wrapper); });
+      return result;
+    };
+    var nativeGet = handler.get;
+    var nativeSet = handler.set;
+    var get = function () {
+      var state = socketStates.get(this);
+      return state !== undefined && state.handler !== null ? state.handler : nativeGet.call(this);
+    };
+    var set = function (value) {
+      var state = socketStates.get(this);
+      if (state === undefined) return nativeSet.call(this, value);
+      if (typeof value !== 'function') {
+        nativeSet.call(this, value);
+        if (state.handler !== null) {
+          state.handler = null;
+          state.listenerCount -= 1;
+          updateOwnListener(this, state);
+        }
+        return undefined;
+      }
+      nativeSet.call(this, function (event) {
+        captureReceived(state, event);
+        return value.apply(this, arguments);
+      });
+      if (state.handler === null) state.listenerCount += 1;
+      state.handler = value;
+      updateOwnListener(this, state);
+      return undefined;
+    };
+    Object.defineProperty(Native.prototype, 'onmessage', {
+      get: disguise(get, nativeGet),
+      set: disguise(set, nativeSet),
+      enumerable: handler.enumerable,
+      configurable: true,
+    });
+    replaceProperty(target, 'addEventListener', disguise(add, nativeAdd));
+    replaceProperty(target, 'removeEventListener', disguise(remove, nativeRemove));
+    return true;
+  }
+  var wrapsListeners = false;
+
   function observeSocket(socket, protocols) {
     var url = socket.url;
     if (!shouldCapture(url)) return;
     var connectionId = newConnectionId('ws');
-    socketStates.set(socket, connectionId);
+    var state = new SocketState(connectionId);
+    socketStates.set(socket, state);
     var requested = [];
     if (typeof protocols === 'string') requested = [protocols];
     else if (protocols && typeof protocols === 'object' && typeof protocols.length === 'number') {
@@ -1444,7 +1602,8 @@
         record(makeEvent(connectionId, 'ws_open', { protocol: socket.protocol, extensions: socket.extensions }));
       });
     });
-    listen.call(socket, 'message', onSocketMessage);
+    if (wrapsListeners) updateOwnListener(socket, state);
+    else listen.call(socket, 'message', onSocketMessage);
     listen.call(socket, 'error', function () {
       guard(function () { record(makeEvent(connectionId, 'ws_error', {})); });
     });
@@ -1493,8 +1652,9 @@
     });
     wrapMethod(Native.prototype, 'send', function (nativeSend) {
       return function send(data) {
-        var connectionId = socketStates.get(this);
-        if (connectionId === undefined || !config.enabled) return nativeSend.apply(this, arguments);
+        var state = socketStates.get(this);
+        if (state === undefined || !config.enabled) return nativeSend.apply(this, arguments);
+        var connectionId = state.connectionId;
         var timeMillis = nowMillis();
         var open = this.readyState === 1;
         var result = nativeSend.apply(this, arguments);
@@ -1510,6 +1670,7 @@
       };
     });
     replaceProperty(global, 'WebSocket', Wrapped);
+    wrapsListeners = guard(function () { return installListenerWrappers(Native); }) === true;
   }
 
   // ---------------------------------------------------------------------------------------
