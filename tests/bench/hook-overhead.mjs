@@ -1,10 +1,10 @@
 // Benchmark: what the in-page hook costs a page, measured against the same page without the
 // hook in the same run (headless Chromium, loopback server).
 //
-//   node tests/bench/hook-overhead.mjs [--rounds N] [--compare-rev GIT_REV | --compare FILE]
+//   node tests/bench/hook-overhead.mjs [--rounds N] [--compare-rev GIT_REV]... [--compare FILE]...
 //
 // Each round opens one fresh page per variant (no hook, the hook in static/hook.js, and with
-// --compare another hook build, e.g. `--compare-rev HEAD~3`) and runs on each, in a rotating
+// --compare other hook builds, e.g. `--compare-rev HEAD~3`) and runs on each, in a rotating
 // order (the round trips and fetches in ten blocks that alternate between the variants):
 // 1. The server pushes 5,000 WebSocket messages/s for 3 s while a Chromium trace records the
 //    renderer's main thread: the longest task, and the longest task that is a hook batch
@@ -12,6 +12,8 @@
 // 2. The same push without tracing: main-thread CPU time per received message, from the
 //    renderer's own counter (CDP Performance.getMetrics ThreadTime). Tracing adds its own
 //    cost to every JavaScript call, which inflates a listener's share; both are reported.
+//    Also the time in script per message (ScriptDuration): much less noisy on a loaded
+//    machine, but it includes the instrumentation's own cost per listener call.
 // 3. 10,000 WebSocket round trips (send, await the echo) one after another.
 // 4. 10,000 synchronous socket.send() calls (the send path).
 // 5. 1,000 fetches (request, read the body) one after another.
@@ -41,13 +43,19 @@ const PUSH_RATE = 5_000;
 const PUSH_MILLIS = 3_000;
 const PUSHED = Math.round((PUSH_RATE * PUSH_MILLIS) / 1000);
 
-function compareFile() {
-  if (argument('--compare')) return path.resolve(argument('--compare'));
-  const rev = argument('--compare-rev');
-  if (!rev) return null;
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'framescope-hook-')), 'hook.js');
-  writeFileSync(file, execFileSync('git', ['show', `${rev}:static/hook.js`], { cwd: ROOT }));
-  return file;
+/** Other hook builds to compare: every `--compare FILE` and `--compare-rev GIT_REV`. */
+function comparedVariants() {
+  const variants = [];
+  process.argv.forEach((flag, index) => {
+    const value = process.argv[index + 1];
+    if (flag === '--compare') variants.push({ file: path.resolve(value), label: value });
+    if (flag === '--compare-rev') {
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'framescope-hook-')), 'hook.js');
+      writeFileSync(file, execFileSync('git', ['show', `${value}:static/hook.js`], { cwd: ROOT }));
+      variants.push({ file, label: `git ${value}` });
+    }
+  });
+  return variants.map((variant, index) => ({ ...variant, name: `compared${index + 1}` }));
 }
 
 const sorted = (values) => [...values].sort((a, b) => a - b);
@@ -144,16 +152,23 @@ async function tracedPush(browser, page) {
   return { received, ...traceTasks(trace.traceEvents || trace) };
 }
 
-async function threadMillis(cdp) {
+/** The renderer's main-thread CPU time and its time in script, in milliseconds. */
+async function mainThreadMillis(cdp) {
   const { metrics } = await cdp.send('Performance.getMetrics');
-  return metrics.find((m) => m.name === 'ThreadTime').value * 1000;
+  const value = (name) => metrics.find((m) => m.name === name).value * 1000;
+  return { cpu: value('ThreadTime'), script: value('ScriptDuration') };
 }
 
-/** Main-thread CPU microseconds per received message over an untraced push. */
+/** Main-thread CPU and script microseconds per received message over an untraced push. */
 async function untracedPush(page, cdp) {
-  const before = await threadMillis(cdp);
+  const before = await mainThreadMillis(cdp);
   const received = await push(page);
-  return { received, cpuMicrosPerMessage: ((await threadMillis(cdp)) - before) * 1000 / received };
+  const after = await mainThreadMillis(cdp);
+  return {
+    received,
+    cpuMicrosPerMessage: ((after.cpu - before.cpu) * 1000) / received,
+    scriptMicrosPerMessage: ((after.script - before.script) * 1000) / received,
+  };
 }
 
 /** Opens the socket for the round-trip and send runs and warms it up. */
@@ -249,9 +264,7 @@ async function runRound(browser, server, order) {
 }
 
 async function main() {
-  const variants = [{ name: 'plain' }, { name: 'hook' }];
-  const compare = compareFile();
-  if (compare) variants.push({ name: 'compared', file: compare, label: argument('--compare-rev') || compare });
+  const variants = [{ name: 'plain' }, { name: 'hook' }, ...comparedVariants()];
   const hookFiles = Object.fromEntries(variants.filter((v) => v.file).map((v) => [v.name, v.file]));
   const server = await startHookTestServer({ hookFiles });
   const browser = await launchBrowser();
@@ -278,6 +291,7 @@ async function main() {
   line('no hook: 10,000 send() calls', `${spread(per('plain', (p) => p.send), 1)} ms`);
   line('no hook: 1,000 fetches', `${spread(per('plain', (p) => p.fetch), 0)} ms`);
   line('no hook: main-thread CPU per received message, untraced', `${spread(per('plain', (p) => p.untraced.cpuMicrosPerMessage), 2)} us`);
+  line('no hook: script time per received message, untraced', `${spread(per('plain', (p) => p.untraced.scriptMicrosPerMessage), 2)} us`);
   line('no hook: main-thread CPU per received message, traced', `${spread(per('plain', (p) => (p.traced.cpuTotalMillis * 1000) / p.traced.received), 2)} us`);
   line('no hook: longest main-thread task at 5,000 msg/s, CPU', `${spread(per('plain', (p) => p.traced.longestCpuMillis), 3)} ms`);
   for (const variant of variants.slice(1)) {
@@ -287,6 +301,7 @@ async function main() {
     line('  added wall time per message (2 per round trip)', `${spread(per(name, (h, p) => ((h.ws - p.ws) * 1000) / (ROUND_TRIPS * 2)), 2)} us`);
     line('  added time per sent message (target <= 5 us)', `${spread(per(name, (h, p) => ((h.send - p.send) * 1000) / SENDS), 2)} us`);
     line('  added CPU per received message, untraced (target <= 5 us)', `${spread(per(name, (h, p) => h.untraced.cpuMicrosPerMessage - p.untraced.cpuMicrosPerMessage), 2)} us`);
+    line('  added script time per received message, untraced', `${spread(per(name, (h, p) => h.untraced.scriptMicrosPerMessage - p.untraced.scriptMicrosPerMessage), 2)} us`);
     line('  added CPU per received message, traced', `${spread(per(name, (h, p) => ((h.traced.cpuTotalMillis - p.traced.cpuTotalMillis) * 1000) / PUSHED), 2)} us`);
     line('  fetch throughput ratio (target >= 0.90)', spread(per(name, (h, p) => p.fetch / h.fetch), 3));
     line('  fetch added time per request', `${spread(per(name, (h, p) => ((h.fetch - p.fetch) * 1000) / FETCHES), 0)} us`);
