@@ -5,6 +5,7 @@
 
 pub mod bridge;
 pub mod components;
+pub mod rows;
 pub mod state;
 pub mod store;
 
@@ -66,7 +67,7 @@ pub fn App() -> impl IntoView {
         }
     };
     let cors_count = Memo::new(move |_| {
-        inspector.version.track();
+        inspector.stats_version.track();
         inspector
             .store
             .with_value(components::cors_panel::failure_count)

@@ -3,12 +3,16 @@
 //!
 //! Data enters through [`Inspector::receive`] (batches from the bridge) and
 //! [`Inspector::import_events`] (files). Events wait in an inbox and are ingested into the
-//! core in batches, at most once per animation frame and less often when deriving the rows
-//! gets expensive, so 2,000 frames/s never cause 2,000 renders/s. Every batch bumps
-//! [`Inspector::version`], which is what derived [`Memo`]s track. Data leaves as memos of
-//! core results ([`Inspector::rows`]) read by the components.
+//! core in chunks that each fit a time budget, at most once per animation frame for live
+//! traffic, so 2,000 frames/s never cause 2,000 renders/s and a large import or burst never
+//! blocks the page. Every chunk bumps [`Inspector::version`]; the table's rows follow it
+//! incrementally ([`crate::rows::RowDeriver`]: only new and changed rows are filtered).
+//! Statistics, charts, the CORS count and the loss counter follow
+//! [`Inspector::stats_version`] instead, bumped at most every [`STATS_INTERVAL_MILLIS`] in
+//! a task of its own. Data leaves as memos of core results ([`Inspector::rows`]) read by
+//! the components.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use inspector_core::event::{CaptureEvent, EventBody};
@@ -16,12 +20,25 @@ use inspector_core::filter::{FilterError, Query};
 use inspector_core::session::SessionConfig;
 use inspector_core::view::table::{
     Column, GroupedRow, QuickFilter, SortOrder, group_calls_by_connection,
-    group_frames_by_connection, sort_calls, sort_frames,
+    group_frames_by_connection,
 };
 use leptos::prelude::*;
 
 use crate::bridge::{self, EventBatch};
+use crate::rows::{RowDeriver, RowSettings};
 use crate::store::Store;
+
+/// Statistics, charts and counters refresh at most this often while data arrives.
+pub const STATS_INTERVAL_MILLIS: f64 = 300.0;
+/// Charts follow a filter change after this pause (the table follows at once).
+const FILTER_CHART_DELAY_MILLIS: f64 = 150.0;
+/// Time one ingest task may take before it yields to the browser.
+const INGEST_BUDGET_MILLIS: f64 = 12.0;
+/// One animation frame, the polling period while waiting for an import to be ingested.
+const FRAME_MILLIS: f64 = 16.0;
+/// Live traffic is ingested (and the table updated) at most this often: a few larger
+/// batches cost far less than one re-render of the visible rows per frame.
+const LIVE_FLUSH_MILLIS: f64 = 50.0;
 
 /// Calls or raw frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,6 +121,9 @@ pub struct TableRows {
     pub total: usize,
     /// The store's content version these positions refer to.
     pub version: u64,
+    /// Lines removed from the start since the previous version (rows evicted by the store's
+    /// cap), so the table can keep the rows in view where they are.
+    pub dropped_front: usize,
 }
 
 /// Table lines: positions into the store's calls or frames, possibly under group headers.
@@ -176,10 +196,29 @@ pub enum ImportState {
 }
 
 struct Inbox {
-    events: Vec<CaptureEvent>,
+    /// Live events waiting to be ingested, oldest first.
+    events: VecDeque<CaptureEvent>,
+    /// Imported events waiting (a reload page event in a file clears nothing).
+    imported: VecDeque<CaptureEvent>,
     scheduled: bool,
     last_flush_millis: f64,
     derive_cost_millis: f64,
+    /// Measured ingest cost, for sizing the chunks of one task.
+    micros_per_event: f64,
+    stats_scheduled: bool,
+    last_stats_millis: f64,
+}
+
+impl Inbox {
+    fn pending(&self) -> usize {
+        self.events.len() + self.imported.len()
+    }
+
+    /// Events one task can ingest within [`INGEST_BUDGET_MILLIS`], by the measured cost.
+    fn chunk_events(&self) -> usize {
+        (INGEST_BUDGET_MILLIS * 1_000.0 / self.micros_per_event.max(0.1)).clamp(64.0, 50_000.0)
+            as usize
+    }
 }
 
 /// Every piece of state the panels share; `Copy`, handed around through context.
@@ -189,11 +228,17 @@ pub struct Inspector {
     pub store: StoredValue<Store, LocalStorage>,
     /// Bumped whenever the store changes.
     pub version: RwSignal<u64>,
+    /// Bumped at most every [`STATS_INTERVAL_MILLIS`] after the store changed (or the filter
+    /// did), in its own task: what statistics, charts and counters track.
+    pub stats_version: RwSignal<u64>,
     inbox: StoredValue<Inbox, LocalStorage>,
+    deriver: StoredValue<RowDeriver, LocalStorage>,
     /// Filter text as typed.
     pub filter_text: RwSignal<String>,
     /// The parsed filter (or where it is wrong).
     pub query: Memo<Result<Query, FilterError>>,
+    /// The last filter that parsed (what the table shows while the text has an error).
+    pub valid_query: Memo<Query>,
     /// Quick toggles.
     pub quick: RwSignal<QuickFilter>,
     /// Calls or frames.
@@ -236,14 +281,27 @@ impl Inspector {
             ..SessionConfig::default()
         }));
         let version = RwSignal::new(0u64);
+        let stats_version = RwSignal::new(0u64);
         let inbox = StoredValue::new_local(Inbox {
-            events: Vec::new(),
+            events: VecDeque::new(),
+            imported: VecDeque::new(),
             scheduled: false,
             last_flush_millis: f64::NEG_INFINITY,
             derive_cost_millis: 0.0,
+            micros_per_event: 20.0,
+            stats_scheduled: false,
+            last_stats_millis: f64::NEG_INFINITY,
         });
+        let deriver = StoredValue::new_local(RowDeriver::new());
         let filter_text = RwSignal::new(String::new());
         let query = Memo::new(move |_| filter_text.with(|text| Query::parse(text)));
+        // While the text does not parse, keep showing what the last valid query showed.
+        let valid_query = Memo::new(move |previous: Option<&Query>| {
+            query.with(|query| match query {
+                Ok(query) => query.clone(),
+                Err(_) => previous.cloned().unwrap_or_default(),
+            })
+        });
         let quick = RwSignal::new(QuickFilter::default());
         let mode = RwSignal::new(ViewMode::Calls);
         let sort = RwSignal::new((Column::Time, SortOrder::Ascending));
@@ -254,36 +312,50 @@ impl Inspector {
             Some("dark") => Theme::Dark,
             _ => Theme::System,
         });
-        let rows = Memo::new(move |previous: Option<&TableRows>| {
+        let rows = Memo::new(move |_| {
             let version = version.get();
             let started = bridge::monotonic_millis();
-            let rows = query.with(|query| {
-                // While the text does not parse, keep showing what the last valid query showed.
-                let fallback = Query::default();
-                let query = query.as_ref().unwrap_or(&fallback);
-                let quick = quick.get();
-                let (column, order) = sort.get();
-                let grouped = grouped.get();
-                let mode = mode.get();
-                collapsed.with(|collapsed| {
-                    store.with_value(|store| {
-                        derive_rows(
-                            store, query, quick, mode, column, order, grouped, collapsed, version,
-                        )
+            let (column, order) = sort.get();
+            let settings = RowSettings {
+                query: valid_query.get(),
+                quick: quick.get(),
+                mode: mode.get(),
+                column,
+                order,
+            };
+            let grouped = grouped.get();
+            let rows = collapsed.with(|collapsed| {
+                store.with_value(|store| {
+                    deriver.update_value(|deriver| deriver.update(store, &settings));
+                    deriver.with_value(|deriver| {
+                        let mut rows = table_rows(
+                            store,
+                            deriver.positions(),
+                            settings.mode,
+                            grouped,
+                            collapsed,
+                            version,
+                        );
+                        if !grouped {
+                            rows.dropped_front = deriver.dropped_front();
+                        }
+                        rows
                     })
                 })
             });
             let cost = bridge::monotonic_millis() - started;
             inbox.update_value(|inbox| inbox.derive_cost_millis = cost);
-            let _ = previous;
             rows
         });
         let inspector = Self {
             store,
             version,
+            stats_version,
             inbox,
+            deriver,
             filter_text,
             query,
+            valid_query,
             quick,
             mode,
             sort,
@@ -304,6 +376,15 @@ impl Inspector {
             rows,
         };
         Effect::new(move |_| bridge::apply_theme(theme.get().attribute()));
+        // Charts follow the filter too: refreshed after the table has been painted, in
+        // their own task, and once per pause in typing rather than per key.
+        Effect::new(move |previous: Option<()>| {
+            valid_query.track();
+            quick.track();
+            if previous.is_some() {
+                inspector.schedule_stats_after(FILTER_CHART_DELAY_MILLIS);
+            }
+        });
         inspector
     }
 
@@ -329,20 +410,38 @@ impl Inspector {
         self.schedule_flush();
     }
 
-    /// Ingests imported events right away (the import shows its own progress).
+    /// Queues imported events (ingested in chunks like live ones, also while paused); await
+    /// [`Inspector::ingested`] to know when they are in the store.
     pub fn import_events(self, events: Vec<CaptureEvent>) {
-        self.flush_now();
-        self.store
-            .update_value(|store| store.ingest(&events, bridge::now_micros()));
-        self.version.update(|version| *version += 1);
+        if events.is_empty() {
+            return;
+        }
+        self.inbox
+            .update_value(|inbox| inbox.imported.extend(events));
+        self.schedule_flush();
+    }
+
+    /// Resolves once every queued event is in the store.
+    pub async fn ingested(self) {
+        while self
+            .inbox
+            .try_with_value(|inbox| inbox.pending() > 0)
+            .unwrap_or(false)
+        {
+            bridge::sleep_millis(FRAME_MILLIS as i32).await;
+        }
     }
 
     fn schedule_flush(self) {
         let (scheduled, delay_millis) = self.inbox.with_value(|inbox| {
             let since = bridge::monotonic_millis() - inbox.last_flush_millis;
-            // Derivation costs grow with the store; flush less often so the page stays
-            // responsive (at most a third of the time goes to re-deriving rows).
-            let interval = (inbox.derive_cost_millis * 3.0).clamp(16.0, 1_000.0);
+            // A backlog (import, burst) continues right away, a chunk per task; live
+            // traffic at most once per frame, less often if deriving rows got expensive.
+            let interval = if !inbox.imported.is_empty() || inbox.pending() > inbox.chunk_events() {
+                0.0
+            } else {
+                (inbox.derive_cost_millis * 3.0).clamp(LIVE_FLUSH_MILLIS, 1_000.0)
+            };
             (inbox.scheduled, (interval - since).max(0.0))
         });
         if scheduled {
@@ -355,39 +454,130 @@ impl Inspector {
         );
     }
 
+    /// Ingests queued events for up to [`INGEST_BUDGET_MILLIS`], then lets the browser
+    /// breathe and continues in a later task.
     fn flush_now(self) {
-        let events = self.inbox.try_update_value(|inbox| {
+        let Some((events, imported)) = self.inbox.try_update_value(|inbox| {
             inbox.scheduled = false;
             inbox.last_flush_millis = bridge::monotonic_millis();
-            std::mem::take(&mut inbox.events)
-        });
-        let Some(events) = events else {
+            let chunk = inbox.chunk_events();
+            if inbox.imported.is_empty() {
+                let end = chunk.min(inbox.events.len());
+                (
+                    inbox.events.drain(..end).collect::<Vec<CaptureEvent>>(),
+                    false,
+                )
+            } else {
+                let end = chunk.min(inbox.imported.len());
+                (
+                    inbox.imported.drain(..end).collect::<Vec<CaptureEvent>>(),
+                    true,
+                )
+            }
+        }) else {
             return;
         };
-        let preserve = self.preserve_log.get_untracked();
+        if events.is_empty() {
+            return;
+        }
+        let preserve = imported || self.preserve_log.get_untracked();
         let now_micros = bridge::now_micros();
+        let started = bridge::monotonic_millis();
+        let mut cleared = false;
         self.store.update_value(|store| {
-            for event in &events {
-                if !preserve
-                    && matches!(event.body, EventBody::Page { .. })
-                    && store.is_reload(event)
-                {
-                    store.clear();
+            // A reload clears what came before it (unless the log is preserved), in order.
+            let mut from = 0;
+            for (index, event) in events.iter().enumerate() {
+                if !preserve && matches!(event.body, EventBody::Page { .. }) {
+                    store.ingest_deferring_stats(&events[from..index], now_micros);
+                    from = index;
+                    if store.is_reload(event) {
+                        store.clear();
+                        cleared = true;
+                    }
                 }
             }
-            store.ingest(&events, now_micros);
+            store.ingest_deferring_stats(&events[from..], now_micros);
         });
+        let spent_millis = bridge::monotonic_millis() - started;
+        self.inbox.update_value(|inbox| {
+            let per_event = spent_millis * 1_000.0 / events.len() as f64;
+            // Smoothed, so one slow chunk does not shrink the next ones too much.
+            inbox.micros_per_event = inbox.micros_per_event * 0.7 + per_event * 0.3;
+        });
+        if cleared {
+            self.deriver.update_value(RowDeriver::reset);
+        }
         self.version.update(|version| *version += 1);
+        self.schedule_stats();
+        if self.inbox.with_value(|inbox| inbox.pending() > 0) {
+            self.schedule_flush();
+        }
+    }
+
+    /// Bumps [`Inspector::stats_version`] in a later task, at most every
+    /// [`STATS_INTERVAL_MILLIS`].
+    pub fn schedule_stats(self) {
+        self.schedule_stats_after(0.0);
+    }
+
+    /// As [`Inspector::schedule_stats`], not sooner than `min_delay_millis` from now.
+    fn schedule_stats_after(self, min_delay_millis: f64) {
+        let Some((scheduled, delay_millis)) = self.inbox.try_with_value(|inbox| {
+            let since = bridge::monotonic_millis() - inbox.last_stats_millis;
+            (
+                inbox.stats_scheduled,
+                (STATS_INTERVAL_MILLIS - since).max(min_delay_millis),
+            )
+        }) else {
+            return;
+        };
+        if scheduled {
+            return;
+        }
+        self.inbox
+            .update_value(|inbox| inbox.stats_scheduled = true);
+        set_timeout(
+            move || {
+                let alive = self.inbox.try_update_value(|inbox| {
+                    inbox.stats_scheduled = false;
+                    inbox.last_stats_millis = bridge::monotonic_millis();
+                });
+                if alive.is_some() {
+                    self.store.update_value(Store::refresh_stats);
+                    self.stats_version.update(|version| *version += 1);
+                }
+            },
+            Duration::from_millis(delay_millis as u64),
+        );
+    }
+
+    /// The store was changed outside ingestion (decode-as): rows are derived again and the
+    /// statistics follow.
+    pub fn store_changed(self) {
+        self.deriver.update_value(RowDeriver::reset);
+        self.version.update(|version| *version += 1);
+        self.schedule_stats();
+    }
+
+    /// How the table's rows were kept up to date so far (for tests and benchmarks).
+    pub fn derive_counts(self) -> crate::rows::DeriveCounts {
+        self.deriver.with_value(RowDeriver::counts)
     }
 
     /// Clears everything captured so far (pages stay connected).
     pub fn clear(self) {
-        self.inbox.update_value(|inbox| inbox.events.clear());
+        self.inbox.update_value(|inbox| {
+            inbox.events.clear();
+            inbox.imported.clear();
+        });
         self.store.update_value(Store::clear);
+        self.deriver.update_value(RowDeriver::reset);
         self.skipped_while_paused.set(0);
         self.selected.set(None);
         self.follow.set(true);
         self.version.update(|version| *version += 1);
+        self.stats_version.update(|version| *version += 1);
     }
 
     /// The inspected page navigated (reported by the extension): clears unless the log is
@@ -443,69 +633,47 @@ impl Default for Inspector {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn derive_rows(
+/// The table's lines from the derived positions: flat, or under connection headers.
+fn table_rows(
     store: &Store,
-    query: &Query,
-    quick: QuickFilter,
+    positions: &[u32],
     mode: ViewMode,
-    column: Column,
-    order: SortOrder,
     grouped: bool,
     collapsed: &HashSet<String>,
     version: u64,
 ) -> TableRows {
-    match mode {
-        ViewMode::Calls => {
-            let calls = store.calls();
-            let mut positions: Vec<u32> = store
-                .session()
-                .calls()
-                .enumerate()
-                .filter(|(_, call)| quick.matches_call(call) && query.matches_call(call))
-                .map(|(position, _)| position as u32)
-                .collect();
-            if (column, order) != (Column::Time, SortOrder::Ascending) {
-                sort_calls(&calls, &mut positions, column, order);
-            }
-            let matched = positions.len();
-            let lines = if grouped {
-                Lines::Grouped(group_calls_by_connection(&calls, &positions, collapsed))
+    let (lines, total) = match mode {
+        ViewMode::Calls => (
+            if grouped {
+                Lines::Grouped(group_calls_by_connection(
+                    &store.calls(),
+                    positions,
+                    collapsed,
+                ))
             } else {
-                Lines::Flat(positions)
-            };
-            TableRows {
-                lines,
-                matched,
-                total: store.session().call_count(),
-                version,
-            }
-        }
-        ViewMode::Frames => {
-            let frames = store.frames();
-            let mut positions: Vec<u32> = store
-                .session()
-                .frames()
-                .enumerate()
-                .filter(|(_, frame)| quick.matches_frame(frame) && query.matches_frame(frame))
-                .map(|(position, _)| position as u32)
-                .collect();
-            if (column, order) != (Column::Time, SortOrder::Ascending) {
-                sort_frames(&frames, &mut positions, column, order);
-            }
-            let matched = positions.len();
-            let lines = if grouped {
-                Lines::Grouped(group_frames_by_connection(&frames, &positions, collapsed))
+                Lines::Flat(positions.to_vec())
+            },
+            store.session().call_count(),
+        ),
+        ViewMode::Frames => (
+            if grouped {
+                Lines::Grouped(group_frames_by_connection(
+                    &store.frames(),
+                    positions,
+                    collapsed,
+                ))
             } else {
-                Lines::Flat(positions)
-            };
-            TableRows {
-                lines,
-                matched,
-                total: store.session().frame_count(),
-                version,
-            }
-        }
+                Lines::Flat(positions.to_vec())
+            },
+            store.session().frame_count(),
+        ),
+    };
+    TableRows {
+        lines,
+        matched: positions.len(),
+        total,
+        version,
+        dropped_front: 0,
     }
 }
 

@@ -222,6 +222,13 @@ impl Store {
 
     /// Ingests `events` and brings the statistics up to date; `now_micros` marks timeouts.
     pub fn ingest(&mut self, events: &[CaptureEvent], now_micros: u64) {
+        self.ingest_deferring_stats(events, now_micros);
+        self.refresh_stats();
+    }
+
+    /// As [`Store::ingest`] without bringing the statistics up to date: the live view calls
+    /// [`Store::refresh_stats`] on its own, slower schedule (it walks every retained call).
+    pub fn ingest_deferring_stats(&mut self, events: &[CaptureEvent], now_micros: u64) {
         for event in events {
             if let EventBody::Page { url, .. } = &event.body
                 && !self
@@ -239,7 +246,6 @@ impl Store {
             self.events.push(event);
         }
         self.session.mark_timeouts(now_micros);
-        self.refresh_stats();
     }
 
     /// Exports every retained event in `format` (secrets redacted when `redact`), with the

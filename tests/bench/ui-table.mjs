@@ -1,7 +1,10 @@
 // The inspector UI under load, in headless Chromium against the release dashboard
 // (dist/dashboard, built by `./dev build`) served by `framescope serve`:
 //
-//   node tests/bench/ui-table.mjs [--calls 100000] [--rate 2000] [--seconds 10]
+//   node tests/bench/ui-table.mjs [--calls 100000] [--rate 2000] [--seconds 10] [--dist DIR]
+//
+// `--dist` measures another build of the dashboard (e.g. a copy of dist/dashboard made
+// before a change), so before/after figures come from the same benchmark and machine.
 //
 // 1. Imports a generated capture of N calls (JSON-RPC over three WebSockets, 2 frames per
 //    call) through the file picker.
@@ -25,7 +28,11 @@ import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FRAMESCOPE = process.env.FRAMESCOPE_BIN || path.join(ROOT, 'target/debug/framescope');
-const DIST = path.join(ROOT, 'dist/dashboard');
+function textArgument(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : fallback;
+}
+const DIST = path.resolve(textArgument('dist', path.join(ROOT, 'dist/dashboard')));
 /** `SessionConfig::default().max_bytes`: the store's cap. */
 const STORE_CAP_BYTES = 256 * 1024 * 1024;
 
@@ -142,6 +149,16 @@ try {
         frames += 2;
       }
     }, 10);
+    // Frame times (requestAnimationFrame to requestAnimationFrame) while scrolling.
+    const frameTimes = [];
+    let lastFrame = performance.now();
+    let animating = true;
+    const onFrame = (now) => {
+      frameTimes.push(now - lastFrame);
+      lastFrame = now;
+      if (animating) requestAnimationFrame(onFrame);
+    };
+    requestAnimationFrame(onFrame);
     // Scroll around: up from the bottom, jumps, and back down. A wheel turn first, as a user
     // would, so the table stops following the newest rows.
     list.dispatchEvent(new WheelEvent('wheel', { deltaY: -120, bubbles: true }));
@@ -154,10 +171,12 @@ try {
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     clearInterval(emitter);
     clearInterval(scroller);
+    animating = false;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     globalThis.__measuring = false;
     const elapsed = (performance.now() - started) / 1000;
-    return { frames, elapsed, longTasks: globalThis.__longTasks.slice(), rowsInDom: document.querySelectorAll('[data-testid="frame-row"]').length };
+    return { frames, elapsed, frameTimes, longTasks: globalThis.__longTasks.slice(),
+      rowCount: document.querySelector('[data-testid="row-count"]').textContent, rowsInDom: document.querySelectorAll('[data-testid="frame-row"]').length };
   }, { rate: RATE, seconds: SECONDS });
 
   // 3. Filtering, from the input event to the updated table, against plain JavaScript.
@@ -203,7 +222,12 @@ try {
 
   const longTasks = live.longTasks;
   const maxLongTask = longTasks.length ? Math.max(...longTasks) : 0;
+  const sortedFrames = live.frameTimes.slice().sort((a, b) => a - b);
+  const frameQuantile = (q) => sortedFrames.length
+    ? Math.round(sortedFrames[Math.min(sortedFrames.length - 1, Math.floor(q * sortedFrames.length))] * 10) / 10
+    : null;
   const report = {
+    dist: DIST,
     calls_imported: CALLS,
     import_seconds: importSeconds,
     row_count_after_import: callsShown,
@@ -211,6 +235,11 @@ try {
     long_tasks_over_50ms: longTasks.filter((duration) => duration > 50).length,
     longest_task_ms: Math.round(maxLongTask),
     rows_in_dom: live.rowsInDom,
+    row_count_after_live: live.rowCount,
+    frame_ms_p50: frameQuantile(0.5),
+    frame_ms_p95: frameQuantile(0.95),
+    frame_ms_max: frameQuantile(1),
+    frames_painted: sortedFrames.length,
     filter_ms: Object.fromEntries(Object.entries(filtering.results).map(([query, result]) => [query, Math.round(result.ms * 10) / 10])),
     filter_baseline_js_ms: Math.round(filtering.baselineMs * 10) / 10,
     filter_ratio_to_baseline: Object.fromEntries(Object.entries(filtering.results).map(([query, result]) => [query, Math.round((result.ms / filtering.baselineMs) * 10) / 10])),

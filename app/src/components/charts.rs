@@ -1,10 +1,9 @@
 use std::ops::Range;
 
-use inspector_core::filter::Query;
 use inspector_core::model::Outcome;
 use inspector_core::stats::HistogramBucket;
 use inspector_core::view::format::{format_latency, format_rate};
-use inspector_core::view::table::{GroupedRow, transport_index};
+use inspector_core::view::table::{Column, GroupedRow, SortOrder, transport_index};
 use inspector_core::view::timeline::{
     TimelineBucket, WaterfallBar, active_transports, timeline, waterfall,
 };
@@ -16,6 +15,7 @@ use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
 
 use crate::bridge;
+use crate::rows::{self, RowSettings};
 use crate::state::{Lines, ViewMode, use_inspector};
 
 /// Seconds shown by the time charts.
@@ -531,37 +531,53 @@ where
         resize.remove();
     });
 
+    // Runs in a task of its own: the chart may have been unmounted since it was scheduled.
+    let draw_now = move || {
+        if frame_pending.try_set_value(false).is_some()
+            || !visible.try_get_untracked().unwrap_or(false)
+            || bridge::document_hidden()
+        {
+            return;
+        }
+        let Some(element) = canvas.try_get_untracked().flatten() else {
+            return;
+        };
+        let element: &web_sys::HtmlCanvasElement = element.unchecked_ref();
+        let palette = palette();
+        let Some(result) = data.try_with_untracked(|value| draw(element, &palette, value)) else {
+            return;
+        };
+        match result {
+            Ok(index) => {
+                hover_index.set_value(index);
+                if draw_error.get_untracked().is_some() {
+                    draw_error.set(None);
+                }
+            }
+            Err(message) => draw_error.set(Some(message)),
+        }
+        element
+            .set_attribute("data-drawn", &bridge::monotonic_millis().to_string())
+            .ok();
+    };
+
     Effect::new(move |_| {
+        // Visibility first: while hidden the data is not even tracked, so nothing is
+        // computed for a chart nobody sees.
+        if !visible.get() || !page_visible.get() {
+            return;
+        }
         data.with(|_| ());
         inspector.theme.track();
         redraws.track();
-        if !visible.get() || !page_visible.get() || frame_pending.get_value() {
+        if frame_pending.get_value() {
             return;
         }
         frame_pending.set_value(true);
+        // At most once per frame, and each chart in a task of its own so that five charts
+        // never add up to one long task.
         request_animation_frame(move || {
-            frame_pending.set_value(false);
-            if !visible.get_untracked() || bridge::document_hidden() {
-                return;
-            }
-            let Some(element) = canvas.get_untracked() else {
-                return;
-            };
-            let element: &web_sys::HtmlCanvasElement = element.unchecked_ref();
-            let palette = palette();
-            let result = data.with_untracked(|value| draw(element, &palette, value));
-            match result {
-                Ok(index) => {
-                    hover_index.set_value(index);
-                    if draw_error.get_untracked().is_some() {
-                        draw_error.set(None);
-                    }
-                }
-                Err(message) => draw_error.set(Some(message)),
-            }
-            element
-                .set_attribute("data-drawn", &bridge::monotonic_millis().to_string())
-                .ok();
+            set_timeout(draw_now, std::time::Duration::ZERO);
         });
     });
 
@@ -611,13 +627,18 @@ pub fn ChartsArea(visible: Signal<bool>) -> impl IntoView {
     let inspector = use_inspector();
     let histogram_method = RwSignal::new(String::new());
 
-    // Charts follow the table's filter and quick toggles.
+    // Charts follow the table's filter and quick toggles, refreshed with the statistics
+    // (the state schedules a refresh when the filter changes), never in the ingest task.
     let timeline_data = Memo::new(move |_| {
-        inspector.version.track();
-        let quick = inspector.quick.get();
-        inspector.query.with(|query| {
-            let fallback = Query::default();
-            let query = query.as_ref().unwrap_or(&fallback);
+        inspector.stats_version.track();
+        let settings = RowSettings {
+            query: inspector.valid_query.get_untracked(),
+            quick: inspector.quick.get_untracked(),
+            mode: ViewMode::Calls,
+            column: Column::Time,
+            order: SortOrder::Ascending,
+        };
+        {
             inspector.store.with_value(|store| {
                 let session = store.session();
                 let (Some(first), Some(last)) =
@@ -635,13 +656,13 @@ pub fn ChartsArea(visible: Signal<bool>) -> impl IntoView {
                     last.started_micros,
                     1_000_000,
                     span_seconds.clamp(MIN_TIMELINE_SECONDS, TIMELINE_SECONDS),
-                    |call| quick.matches_call(call) && query.matches_call(call),
+                    |call| rows::call_matches(session, &settings, call),
                 )
             })
-        })
+        }
     });
     let methods = Memo::new(move |_| {
-        inspector.version.track();
+        inspector.stats_version.track();
         inspector.store.with_value(|store| {
             store
                 .stats()
@@ -652,7 +673,7 @@ pub fn ChartsArea(visible: Signal<bool>) -> impl IntoView {
         })
     });
     let histogram_data = Memo::new(move |_| {
-        inspector.version.track();
+        inspector.stats_version.track();
         let method = histogram_method.get();
         inspector.store.with_value(|store| {
             let stats = store.stats();
@@ -667,8 +688,11 @@ pub fn ChartsArea(visible: Signal<bool>) -> impl IntoView {
         })
     });
     let waterfall_data = Memo::new(move |_| {
-        inspector.version.track();
-        inspector.rows.with(|rows| {
+        inspector.stats_version.track();
+        inspector.sort.track();
+        inspector.grouped.track();
+        inspector.mode.track();
+        inspector.rows.with_untracked(|rows| {
             inspector.store.with_value(|store| {
                 let session = store.session();
                 let positions: Vec<u32> = match (&rows.lines, inspector.mode.get_untracked()) {

@@ -243,7 +243,7 @@ pub fn CorsPanel() -> impl IntoView {
     let inspector = use_inspector();
     let utc_offset = bridge::utc_offset_minutes();
     let cors_version = Memo::new(move |_| {
-        inspector.version.track();
+        inspector.stats_version.track();
         inspector.store.with_value(Store::cors_version)
     });
     let list = Memo::new(move |_| {

@@ -71,7 +71,7 @@ fn apply(inspector: Inspector, connection_id: &str, choice: ProtocolChoice) -> R
     if let Some(url) = endpoint {
         remember(url.split(['?', '#']).next().unwrap_or(&url), &choice);
     }
-    inspector.version.update(|version| *version += 1);
+    inspector.store_changed();
     Ok(())
 }
 

@@ -122,9 +122,27 @@ pub fn FrameList() -> impl IntoView {
     let utc_offset_minutes = bridge::utc_offset_minutes();
 
     let line_count = Memo::new(move |_| inspector.rows.with(|rows| rows.lines.len()));
+    let programmatic_scroll = StoredValue::new(false);
+    let anchored_version = StoredValue::new(0u64);
     let window = Memo::new(move |_| {
+        let (version, dropped_front) = inspector
+            .rows
+            .with(|rows| (rows.version, rows.dropped_front));
+        let mut top = scroll_top.get();
+        // Rows evicted above the view: scroll up by as much, so the rows being read stay
+        // in place (and their DOM is reused) instead of sliding up under the reader.
+        if dropped_front > 0
+            && anchored_version.get_value() != version
+            && !inspector.follow.get_untracked()
+            && let Some(element) = container.get_untracked()
+        {
+            anchored_version.set_value(version);
+            top = (top - f64::from(ROW_HEIGHT_PX) * dropped_front as f64).max(0.0);
+            programmatic_scroll.set_value(true);
+            element.set_scroll_top(top as i32);
+        }
         row_window(
-            scroll_top.get(),
+            top,
             viewport_height.get(),
             ROW_HEIGHT_PX,
             line_count.get(),
@@ -157,7 +175,6 @@ pub fn FrameList() -> impl IntoView {
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
 
-    let programmatic_scroll = StoredValue::new(false);
     let user_scrolling = StoredValue::new(false);
     // Sticky auto-scroll: follow new rows while the user is at the bottom.
     Effect::new(move |_| {

@@ -202,9 +202,10 @@ async fn read_capture(
     })
     .await?;
     if let Some(message) = failure {
+        inspector.ingested().await;
         return Err(message);
     }
-    match format {
+    let result = match format {
         Format::Ndjson => {
             imported += batch.len();
             inspector.import_events(batch);
@@ -217,7 +218,10 @@ async fn read_capture(
             Ok(count)
         }
         Format::Undecided => Err("the file holds only whitespace".to_owned()),
-    }
+    };
+    // Done means the rows are in the table.
+    inspector.ingested().await;
+    result
 }
 
 fn describe_unknown(first_line: &str) -> String {

@@ -52,7 +52,7 @@ pub fn MethodStats() -> impl IntoView {
     let inspector = use_inspector();
     let sort = RwSignal::new((StatColumn::Count, SortOrder::Descending));
     let rows = Memo::new(move |_| {
-        inspector.version.track();
+        inspector.stats_version.track();
         let (column, order) = sort.get();
         let mut rows = inspector
             .store

@@ -104,7 +104,7 @@ fn row(stats: &ShmChannelStats, now_micros: u64) -> ChannelRow {
 pub fn ShmChannels() -> impl IntoView {
     let inspector = use_inspector();
     let rows = Memo::new(move |_| {
-        inspector.version.track();
+        inspector.stats_version.track();
         let now_micros = (js_sys::Date::now() * 1000.0) as u64;
         inspector.store.with_value(|store| {
             store

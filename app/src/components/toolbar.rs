@@ -106,7 +106,7 @@ pub fn Toolbar(filter_input: NodeRef<html::Input>) -> impl IntoView {
     };
 
     let loss = Memo::new(move |_| {
-        inspector.version.track();
+        inspector.stats_version.track();
         let skipped = inspector.skipped_while_paused.get();
         {
             let extension_dropped = connections
