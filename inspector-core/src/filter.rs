@@ -273,19 +273,24 @@ fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
     if haystack.len() < needle.len() {
         return false;
     }
-    let first_upper = first.to_ascii_uppercase();
-    let last_start = haystack.len() - needle.len();
-    let mut index = 0;
-    while index <= last_start {
-        let byte = haystack[index];
-        if (byte == first || byte == first_upper)
-            && haystack[index + 1..index + needle.len()].eq_ignore_ascii_case(rest)
-        {
-            return true;
-        }
-        index += 1;
+    let candidates = &haystack[..=haystack.len() - needle.len()];
+    let rest_matches = |index: usize| {
+        haystack
+            .get(index + 1..index + needle.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(rest))
+    };
+    if first.is_ascii_lowercase() {
+        // An ASCII letter and its upper case differ only in bit 0x20: one comparison.
+        candidates
+            .iter()
+            .enumerate()
+            .any(|(index, &byte)| byte | 0x20 == first && rest_matches(index))
+    } else {
+        candidates
+            .iter()
+            .enumerate()
+            .any(|(index, &byte)| byte == first && rest_matches(index))
     }
-    false
 }
 
 /// Matches on the error code: exact number or a pattern like `5xx`.

@@ -399,6 +399,19 @@ impl FrameStore {
     }
 
     fn index_of(&self, frame_id: u64) -> Option<usize> {
+        // Ids are handed out one by one and frames leave only from the front, so the offset
+        // from the first retained id is the index; the search is the fallback.
+        let front_id = self.frames.front()?.frame_id;
+        if let Some(index) = frame_id
+            .checked_sub(front_id)
+            .and_then(|offset| usize::try_from(offset).ok())
+            && self
+                .frames
+                .get(index)
+                .is_some_and(|frame| frame.frame_id == frame_id)
+        {
+            return Some(index);
+        }
         self.frames
             .binary_search_by_key(&frame_id, |frame| frame.frame_id)
             .ok()

@@ -7,13 +7,37 @@
 
 use std::cell::RefCell;
 
-use inspector_core::filter::Query;
+use inspector_core::filter::{Query, contains_text};
 use inspector_core::model::{Call, CallKind, Outcome, Protocol, Transport};
 
 struct State {
     calls: Vec<Call>,
+    /// Request and response payload text of each call (JSON-RPC, as the wire carried it).
+    payloads: Vec<(String, String)>,
     structured: Query,
     complex: Query,
+    payload_text: Query,
+}
+
+/// Free text found only in request payloads (the `name` parameter), for one call in 1,000.
+const PAYLOAD_QUERY: &str = "-method:Session.* \"user-42\"";
+
+fn payloads(calls: &[Call]) -> Vec<(String, String)> {
+    calls
+        .iter()
+        .map(|call| {
+            let id = call.call_id;
+            (
+                format!(
+                    r#"{{"jsonrpc":"2.0","method":"{}","params":{{"name":"user-{}","page":{}}},"id":{id}}}"#,
+                    call.method,
+                    id % 1_000,
+                    id % 17
+                ),
+                format!(r#"{{"jsonrpc":"2.0","result":{{"ok":true,"n":{id}}},"id":{id}}}"#),
+            )
+        })
+        .collect()
 }
 
 thread_local! {
@@ -78,14 +102,19 @@ pub extern "C" fn setup(count: u32) -> u32 {
     let complex = Query::parse(
         "(method:User.* OR method:*Divide) -status:pending \"server\" OR latency>=350ms conn:conn-4?",
     );
-    let (Ok(structured), Ok(complex)) = (structured, complex) else {
+    let (Ok(structured), Ok(complex), Ok(payload_text)) =
+        (structured, complex, Query::parse(PAYLOAD_QUERY))
+    else {
         return 1;
     };
+    let calls = population(u64::from(count));
     STATE.with(|state| {
         *state.borrow_mut() = Some(State {
-            calls: population(u64::from(count)),
+            payloads: payloads(&calls),
+            calls,
             structured,
             complex,
+            payload_text,
         });
     });
     0
@@ -137,6 +166,45 @@ pub extern "C" fn run_complex() -> u32 {
             .calls
             .iter()
             .filter(|call| state.complex.matches_call(call))
+            .count()
+    })
+}
+
+/// The payload query's hand-written equivalent (case-sensitive `str::contains` on text
+/// that is lower case where it matters): the baseline of the payload path.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_payload_baseline() -> u32 {
+    with_state(|state| {
+        state
+            .calls
+            .iter()
+            .zip(&state.payloads)
+            .filter(|(call, (request, response))| {
+                !call.method.starts_with("Session.")
+                    && (call.method.contains("user-42")
+                        || call.connection_id.contains("user-42")
+                        || request.contains("user-42")
+                        || response.contains("user-42"))
+            })
+            .count()
+    })
+}
+
+/// `-method:Session.* "user-42"`, free text answered from the payloads through
+/// `matches_call_with_payloads`, as the dashboard does.
+#[unsafe(no_mangle)]
+pub extern "C" fn run_payload() -> u32 {
+    with_state(|state| {
+        state
+            .calls
+            .iter()
+            .zip(&state.payloads)
+            .filter(|(call, (request, response))| {
+                state.payload_text.matches_call_with_payloads(call, |needle| {
+                    contains_text(request.as_bytes(), needle)
+                        || contains_text(response.as_bytes(), needle)
+                })
+            })
             .count()
     })
 }
