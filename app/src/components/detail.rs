@@ -560,7 +560,7 @@ fn detail_view(session: &Session, selection: Selection, utc_offset: i32) -> Opti
 }
 
 /// A websocat command for the selected WebSocket message (a frame, or the message that
-/// started a call) or, without one, for its connection.
+/// started a call) when the page sent it, or for its connection when the server did.
 fn websocat_for(store: &Store, selection: Selection) -> Option<String> {
     let session = store.session();
     let frame_id = match selection {
@@ -583,20 +583,24 @@ fn websocat_for(store: &Store, selection: Selection) -> Option<String> {
                 .into_iter()
                 .collect()
         });
+    let parts = WebSocketParts {
+        url: info.url.clone(),
+        protocols,
+    };
+    if frame.direction == Direction::Received {
+        // The server sent it: the page never did, so the copy only reopens the connection.
+        return Some(format!(
+            "# The selected message came from the server; this opens the same connection.\n{}",
+            websocat_command(&parts, None, &copy_redaction())
+        ));
+    }
     let bytes = session.frame_payload(frame_id).unwrap_or_default();
     let binary_protocol = matches!(frame.protocol, Protocol::Cafe | Protocol::GrpcWeb);
     let message = match std::str::from_utf8(bytes) {
         Ok(text) if !binary_protocol => WebSocketMessage::Text(text.to_owned()),
         _ => WebSocketMessage::Binary(bytes.to_vec()),
     };
-    Some(websocat_command(
-        &WebSocketParts {
-            url: info.url.clone(),
-            protocols,
-        },
-        Some(&message),
-        &copy_redaction(),
-    ))
+    Some(websocat_command(&parts, Some(&message), &copy_redaction()))
 }
 
 fn copy_websocat(inspector: Inspector) {
