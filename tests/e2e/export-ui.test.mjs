@@ -211,6 +211,19 @@ test('copy as websocat sends the selected WebSocket message byte for byte', asyn
   assert.deepEqual(pageErrors, []);
 });
 
+test('copy as websocat of a message the server sent only reopens the connection', async () => {
+  await page.fill('[data-testid="filter-input"]', 'transport:ws protocol:jsonrpc2');
+  await waitInPage(() => document.querySelectorAll('[data-testid="frame-row"]').length > 0, undefined, 'WebSocket frames');
+  await page.locator('[data-testid="frame-row"]').filter({ hasText: '↓' }).first().click();
+  await page.click('[data-testid="copy-websocat"]');
+  await waitInPage(() => /Copied websocat command/.test(document.querySelector('[data-testid="notice"]')?.textContent ?? ''),
+    undefined, 'the copy notice');
+  const command = await page.evaluate(() => navigator.clipboard.readText());
+  const lines = command.split('\n');
+  assert.match(lines[0], /^# The selected message came from the server/);
+  assert.match(lines[1], /^websocat 'ws:\/\/127\.0\.0\.1:\d+\/[^']*'$/, command);
+});
+
 test('Clear empties what an export holds', async () => {
   await page.fill('[data-testid="filter-input"]', '');
   await page.click('[data-testid="clear-button"]');
