@@ -211,6 +211,30 @@ impl EventLog {
     }
 }
 
+/// The events of the given connections (`(session_id, connection_id)` pairs), with the
+/// `page` events of their sessions, in their original order: the part of a capture that a
+/// filtered view shows, ready for an export. Other events (and producer drop counts, which
+/// belong to no connection) are left out.
+pub fn connections_subset(
+    events: &[CaptureEvent],
+    connections: &std::collections::HashSet<(String, String)>,
+) -> Vec<CaptureEvent> {
+    let sessions: std::collections::HashSet<&str> = connections
+        .iter()
+        .map(|(session_id, _)| session_id.as_str())
+        .collect();
+    events
+        .iter()
+        .filter(|event| {
+            if matches!(event.body, EventBody::Page { .. }) {
+                return sessions.contains(event.session_id.as_str());
+            }
+            connections.contains(&(event.session_id.clone(), event.connection_id.clone()))
+        })
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -261,6 +285,42 @@ mod tests {
         log.push(&message(9, 10_000));
         assert!(log.retained_bytes() <= one * 2 + one / 2);
         assert_eq!(log.evicted().events, 5);
+    }
+
+    #[test]
+    fn subset_keeps_the_chosen_connections_and_their_pages_in_order() {
+        let page = |session: &str, time_micros| CaptureEvent {
+            v: SCHEMA_VERSION,
+            session_id: session.into(),
+            connection_id: "page".into(),
+            time_micros,
+            body: EventBody::Page {
+                url: "http://127.0.0.1/".into(),
+                title: String::new(),
+                origin: String::new(),
+                hook_version: String::new(),
+            },
+        };
+        let on = |session: &str, connection: &str, time_micros| CaptureEvent {
+            session_id: session.into(),
+            connection_id: connection.into(),
+            ..message(time_micros, 1)
+        };
+        let events = vec![
+            page("a", 1),
+            page("b", 2),
+            on("a", "ws-1", 3),
+            on("a", "ws-2", 4),
+            on("b", "ws-1", 5),
+            on("a", "ws-1", 6),
+        ];
+        let chosen = [("a".to_owned(), "ws-1".to_owned())].into_iter().collect();
+        let times: Vec<u64> = connections_subset(&events, &chosen)
+            .iter()
+            .map(|event| event.time_micros)
+            .collect();
+        assert_eq!(times, vec![1, 3, 6]);
+        assert!(connections_subset(&events, &Default::default()).is_empty());
     }
 
     #[test]
