@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use inspector_core::event::{CaptureEvent, Direction, EventBody, NdjsonError};
 use inspector_core::export::{
     EventLog, EvictedEvents, ExportFormat, ExportOutput, ExportRequest, RedactionConfig,
-    export_capture,
+    export_capture, retention::connections_subset,
 };
 use inspector_core::model::{Call, Frame, Outcome};
 use inspector_core::session::{EvictionCounts, Session, SessionConfig};
@@ -249,14 +249,16 @@ impl Store {
     }
 
     /// Exports every retained event in `format` (secrets redacted when `redact`), with the
-    /// current decode-as choices and timeouts marked at `now_micros`, as the table shows them.
-    /// The output's notes say what the export lacks (events evicted before it, events HAR
-    /// cannot hold).
+    /// current decode-as choices and timeouts marked at `now_micros`, as the table shows them;
+    /// with `only_connections`, only the events of those `(session_id, connection_id)`
+    /// connections (and their pages). The output's notes say what the export lacks (events
+    /// evicted before it, events HAR cannot hold).
     pub fn export(
         &mut self,
         format: ExportFormat,
         redact: bool,
         now_micros: u64,
+        only_connections: Option<&HashSet<(String, String)>>,
     ) -> Result<ExportOutput, String> {
         let redaction = if redact {
             RedactionConfig::default()
@@ -265,8 +267,13 @@ impl Store {
         };
         let config = self.session.config().clone();
         let evicted = self.events.evicted();
+        let subset = only_connections
+            .map(|connections| connections_subset(self.events.events(), connections));
         let request = ExportRequest {
-            events: self.events.events(),
+            events: match &subset {
+                Some(events) => events,
+                None => self.events.events(),
+            },
             config: &config,
             finished_micros: Some(now_micros),
             redaction: &redaction,

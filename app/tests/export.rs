@@ -67,7 +67,9 @@ fn store_keeps_raw_events_under_the_session_caps_and_says_what_it_evicted() {
     // 3 + 10 events, at most 6 kept.
     assert_eq!(store.retained_events(), 6);
     assert_eq!(store.evicted_events().events, 7);
-    let output = store.export(ExportFormat::Session, true, 10_000).unwrap();
+    let output = store
+        .export(ExportFormat::Session, true, 10_000, None)
+        .unwrap();
     assert!(
         output.notes.contains(
             &"7 event(s) older than the retention limit are not in this export".to_owned()
@@ -80,7 +82,9 @@ fn store_keeps_raw_events_under_the_session_caps_and_says_what_it_evicted() {
     assert_eq!(file.events.len(), 6);
     assert_eq!(file.finished_micros, Some(10_000));
     assert!(!output.text.contains("tk-5"), "redacted by default");
-    let raw = store.export(ExportFormat::Session, false, 10_000).unwrap();
+    let raw = store
+        .export(ExportFormat::Session, false, 10_000, None)
+        .unwrap();
     assert!(raw.text.contains("tk-5"));
     // The subprotocols the socket asked for are known while its ws_connect is retained.
     let mut roomy = small_store(1_000);

@@ -163,6 +163,29 @@ test('unticking "Redact secrets" exports the token as captured (so the checks ab
   assert.equal(await page.evaluate(() => localStorage.getItem('framescope.redact')), 'on');
 });
 
+test('"only the connections of the rows shown" exports what the filter shows', async () => {
+  await page.click('[data-testid="mode-calls"]');
+  await page.fill('[data-testid="filter-input"]', 'transport:http method:user.get');
+  await waitInPage(() => /^\d+ \/ \d+ calls$/.test(document.querySelector('[data-testid="row-count"]')?.textContent ?? ''),
+    undefined, 'a filtered row count');
+  const [shown] = (await page.textContent('[data-testid="row-count"]')).match(/\d+/).map(Number);
+  assert.ok(shown > 0, 'user.get calls were captured');
+  await page.click('[data-testid="export-menu"]');
+  await page.check('[data-testid="export-filtered"]');
+  await page.click('[data-testid="export-menu"]');
+  const subset = analyze((await exportVia('export-session')).file);
+  // HTTP exchanges are one connection each: the same user.get calls (a batch brings the
+  // other calls of its exchange along), nothing from other transports.
+  assert.equal(subset.calls.filter((call) => call.method === 'user.get').length, shown);
+  assert.ok(subset.calls.every((call) => call.transport === 'http'), JSON.stringify(subset.transports));
+  const notice = await page.textContent('[data-testid="notice"]');
+  assert.match(notice, /connection\(s\) of the rows shown/);
+  await page.click('[data-testid="export-menu"]');
+  await page.uncheck('[data-testid="export-filtered"]');
+  await page.click('[data-testid="export-menu"]');
+  await page.fill('[data-testid="filter-input"]', '');
+});
+
 test('copy as websocat sends the selected WebSocket message byte for byte', async () => {
   await page.fill('[data-testid="filter-input"]', 'transport:ws protocol:jsonrpc2');
   await page.click('[data-testid="mode-frames"]');

@@ -1,8 +1,11 @@
+use std::collections::HashSet;
+
 use inspector_core::export::{ExportFormat, RedactionConfig, iso8601_from_micros};
+use inspector_core::view::table::GroupedRow;
 use leptos::prelude::*;
 
 use crate::bridge;
-use crate::state::{Inspector, use_inspector};
+use crate::state::{Inspector, Lines, ViewMode, use_inspector};
 
 /// `framescope-2026-11-26T10-40-05.har`: the local-independent UTC time of the export, with
 /// characters that file systems dislike replaced.
@@ -36,11 +39,41 @@ pub fn copy_redaction() -> RedactionConfig {
 /// Every export format is JSON.
 const MIME_TYPE: &str = "application/json";
 
-fn export(inspector: Inspector, format: ExportFormat, redact: bool) {
+/// The `(session_id, connection_id)` of every row the table shows.
+fn shown_connections(inspector: Inspector) -> HashSet<(String, String)> {
+    let mode = inspector.mode.get_untracked();
+    let positions: Vec<u32> = inspector.rows.with_untracked(|rows| match &rows.lines {
+        Lines::Flat(positions) => positions.clone(),
+        Lines::Grouped(lines) => lines
+            .iter()
+            .filter_map(|line| match line {
+                GroupedRow::Row(position) => Some(*position),
+                GroupedRow::Group(_) => None,
+            })
+            .collect(),
+    });
+    inspector.store.with_value(|store| {
+        let session = store.session();
+        positions
+            .iter()
+            .filter_map(|&position| match mode {
+                ViewMode::Calls => session
+                    .call_at(position as usize)
+                    .map(|call| (call.session_id.clone(), call.connection_id.clone())),
+                ViewMode::Frames => session
+                    .frame_at(position as usize)
+                    .map(|frame| (frame.session_id.clone(), frame.connection_id.clone())),
+            })
+            .collect()
+    })
+}
+
+fn export(inspector: Inspector, format: ExportFormat, redact: bool, only_shown: bool) {
     let now_micros = bridge::now_micros();
+    let connections = only_shown.then(|| shown_connections(inspector));
     let result = inspector
         .store
-        .try_update_value(|store| store.export(format, redact, now_micros))
+        .try_update_value(|store| store.export(format, redact, now_micros, connections.as_ref()))
         .unwrap_or_else(|| Err("the store is gone".to_owned()));
     let output = match result {
         Ok(output) => output,
@@ -55,7 +88,11 @@ fn export(inspector: Inspector, format: ExportFormat, redact: bool) {
         return;
     }
     let mut message = format!(
-        "Exported {name}{}",
+        "Exported {name}{}{}",
+        connections
+            .as_ref()
+            .map(|connections| format!(" ({} connection(s) of the rows shown)", connections.len()))
+            .unwrap_or_default(),
         if redact {
             " (secrets redacted)"
         } else {
@@ -76,6 +113,8 @@ pub fn ExportMenu() -> impl IntoView {
     let inspector = use_inspector();
     let open = RwSignal::new(false);
     let redact = RwSignal::new(redact_enabled());
+    let only_shown = RwSignal::new(false);
+    let filtered = move || inspector.rows.with(|rows| rows.matched < rows.total);
     // Read when the menu opens, not on every store change.
     let retention = move || {
         if !open.get() {
@@ -98,7 +137,8 @@ pub fn ExportMenu() -> impl IntoView {
                 data-testid=test_id
                 on:click=move |_| {
                     open.set(false);
-                    export(inspector, format, redact.get_untracked());
+                    let only_shown = only_shown.get_untracked() && filtered();
+                    export(inspector, format, redact.get_untracked(), only_shown);
                 }
             >
                 {label}
@@ -134,6 +174,17 @@ pub fn ExportMenu() -> impl IntoView {
                         />
                         "Redact secrets (exports and copies)"
                     </label>
+                    <Show when=filtered>
+                        <label class="fs-export-redact" title="Everything of the connections the filtered rows belong to (a WebSocket's other messages included)">
+                            <input
+                                type="checkbox"
+                                data-testid="export-filtered"
+                                prop:checked=move || only_shown.get()
+                                on:change=move |event| only_shown.set(event_target_checked(&event))
+                            />
+                            "Only the connections of the rows shown"
+                        </label>
+                    </Show>
                     <div class="fs-muted" data-testid="export-retention">{retention}</div>
                 </div>
             </Show>
