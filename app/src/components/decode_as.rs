@@ -5,7 +5,7 @@ use inspector_core::decode::binary::{BinaryLayout, ByteOrder};
 use leptos::prelude::*;
 
 use crate::bridge;
-use crate::state::{Inspector, use_inspector};
+use crate::state::{Inspector, Selection, use_inspector};
 
 const SETTING_KEY: &str = "decode_as";
 
@@ -72,6 +72,22 @@ fn apply(inspector: Inspector, connection_id: &str, choice: ProtocolChoice) -> R
         remember(url.split(['?', '#']).next().unwrap_or(&url), &choice);
     }
     inspector.store_changed();
+    // Decoding again renumbers calls and frames: keep the details on this connection (its
+    // first call, or frame) instead of whatever now has the old id.
+    let reselect = inspector.store.with_value(|store| {
+        let session = store.session();
+        session
+            .calls()
+            .find(|call| call.connection_id == connection_id)
+            .map(|call| Selection::Call(call.call_id))
+            .or_else(|| {
+                session
+                    .frames()
+                    .find(|frame| frame.connection_id == connection_id)
+                    .map(|frame| Selection::Frame(frame.frame_id))
+            })
+    });
+    inspector.selected.set(reselect);
     Ok(())
 }
 
@@ -119,10 +135,14 @@ pub fn DecodeAs(connection_id: String) -> impl IntoView {
         if let ProtocolChoice::Binary { layout } = &choice {
             layout_text.set(serde_json::to_string_pretty(layout).unwrap_or_default());
         }
-        message.set(Some(
-            apply(inspector, &connection.get_value(), choice)
-                .map(|()| format!("Decoding as {name}")),
-        ));
+        let connection_id = connection.get_value();
+        let result = apply(inspector, &connection_id, choice);
+        if result.is_ok() {
+            // The details may show another row of the connection now: say it in the status
+            // line too.
+            inspector.notify(format!("Decoding {connection_id} as {name}"));
+        }
+        message.set(Some(result.map(|()| format!("Decoding as {name}"))));
     };
     let apply_custom = move |_| {
         let text = layout_text.get_untracked();
