@@ -126,12 +126,19 @@ function traceTasks(events) {
     const inside = (f) => `${f.pid}:${f.tid}` === key && f.ts >= e.ts && f.ts <= e.ts + e.dur;
     const hook = flushCalls.some(inside);
     const gcCpu = hook ? collections.filter(inside).reduce((sum, g) => sum + (g.tdur ?? g.dur), 0) / 1000 : 0;
-    byThread.get(key).push({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000, gcCpu, hook });
+    byThread.get(key).push({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000, gcCpu, hook, task: e });
   }
   // The page's renderer is the busiest main thread in the trace.
   const tasks = [...byThread.values()].sort((a, b) => b.length - a.length)[0] || [];
   const hookTasks = tasks.filter((t) => t.hook);
   const max = (values) => values.reduce((a, b) => Math.max(a, b), 0);
+  // What the longest hook batch spent its time in: its longest nested trace events.
+  const longestHook = hookTasks.reduce((a, b) => (a === null || b.cpu > a.cpu ? b : a), null);
+  const longestHookInside = longestHook === null ? '' : events
+    .filter((e) => e.ph === 'X' && e !== longestHook.task && e.pid === longestHook.task.pid && e.tid === longestHook.task.tid
+      && e.ts >= longestHook.task.ts && e.ts + e.dur <= longestHook.task.ts + longestHook.task.dur && e.dur > 100
+      && !['v8.callFunction', 'FunctionCall', 'TimerFire', 'SimpleWatcher::OnHandleReady'].includes(e.name))
+    .map((e) => `${e.name} ${((e.tdur ?? e.dur) / 1000).toFixed(2)}`).slice(0, 3).join(', ');
   return {
     longestWallMillis: max(tasks.map((t) => t.wall)),
     longestCpuMillis: max(tasks.map((t) => t.cpu)),
@@ -141,6 +148,7 @@ function traceTasks(events) {
     longestHookWallMillis: max(hookTasks.map((t) => t.wall)),
     longestHookCpuWithoutGcMillis: max(hookTasks.map((t) => t.cpu - t.gcCpu)),
     hookTasksWithGc: hookTasks.filter((t) => t.gcCpu > 0).length,
+    longestHookInside,
     medianHookCpuMillis: hookTasks.length ? median(hookTasks.map((t) => t.cpu)) : 0,
   };
 }
@@ -311,6 +319,7 @@ async function main() {
     line('  longest hook batch task, CPU (target <= 1 ms)', `${spread(per(name, (h) => h.traced.longestHookCpuMillis), 3)} ms`);
     line('  longest hook batch task, CPU without the GC inside it', `${spread(per(name, (h) => h.traced.longestHookCpuWithoutGcMillis), 3)} ms`);
     line('  hook batch tasks that hosted a GC, per push', spread(per(name, (h) => h.traced.hookTasksWithGc), 0));
+    line('  inside the longest hook batch of each round (ms CPU)', per(name, (h) => `[${h.traced.longestHookInside || 'own work'}]`).join(' '));
     line('  longest hook batch task, wall', `${spread(per(name, (h) => h.traced.longestHookWallMillis), 3)} ms`);
     line('  longest hook batch, wall, from the hook (two pushes)', `${spread(per(name, (h) => h.flushDuringPush), 0)} us`);
     line('  longest hook batch over the whole page, bursts included', `${spread(per(name, (h) => h.captured.stats.longest_flush_micros), 0)} us`);
