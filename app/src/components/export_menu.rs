@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::bridge;
 use crate::state::{Inspector, Lines, ViewMode, use_inspector};
 
-/// `framescope-2026-11-26T10-40-05.har`: the local-independent UTC time of the export, with
+/// `framescope-2026-11-26T10-40-05.har`: the UTC time of the export, with
 /// characters that file systems dislike replaced.
 fn file_name(format: ExportFormat, now_micros: u64) -> String {
     let stamp: String = iso8601_from_micros(now_micros)
@@ -137,7 +137,8 @@ pub fn ExportMenu() -> impl IntoView {
                 data-testid=test_id
                 on:click=move |_| {
                     open.set(false);
-                    let only_shown = only_shown.get_untracked() && filtered();
+                    let only_shown = only_shown.get_untracked()
+                        && inspector.rows.with_untracked(|rows| rows.matched < rows.total);
                     export(inspector, format, redact.get_untracked(), only_shown);
                 }
             >
