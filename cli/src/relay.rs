@@ -29,7 +29,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use inspector_core::event::{CaptureEvent, EventBody};
+use inspector_core::event::{EventBody, parse_event_line};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
@@ -261,7 +261,7 @@ impl Relay {
         let mut dropped_reported = 0u64;
         let mut rejections = Vec::new();
         for (index, raw) in raw_events.into_iter().enumerate() {
-            match serde_json::from_str::<CaptureEvent>(raw.get()) {
+            match parse_event_line(raw.get(), index + 1) {
                 Ok(event) => {
                     match &event.body {
                         EventBody::Page { .. } => {
@@ -272,7 +272,7 @@ impl Relay {
                     }
                     accepted.push(raw);
                 }
-                Err(error) => rejections.push(format!("event {index}: {error}")),
+                Err(error) => rejections.push(format!("event {index}: {}", error.message)),
             }
         }
         let mut inner = self.lock();
