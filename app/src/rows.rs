@@ -276,21 +276,33 @@ impl RowDeriver {
     /// takes an old (shifted) position to its current one.
     fn shift_positions(&mut self, evicted: usize, map: Option<&[u32]>) {
         let evicted = evicted as u32;
-        let before = self.positions.len();
-        self.positions.retain(|position| *position >= evicted);
-        if self
+        let time_ascending = self
             .settings
             .as_ref()
-            .is_some_and(RowSettings::time_ascending)
-        {
-            self.dropped_front = before - self.positions.len();
+            .is_some_and(RowSettings::time_ascending);
+        if time_ascending {
+            // Sorted by position: the evicted rows are a prefix.
+            let dropped = self
+                .positions
+                .partition_point(|position| *position < evicted);
+            self.positions.drain(..dropped);
+            self.dropped_front = dropped;
+        } else {
+            self.positions.retain(|position| *position >= evicted);
         }
-        for position in &mut self.positions {
-            *position -= evicted;
-            if let Some(map) = map
-                && let Some(&current) = map.get(*position as usize)
-            {
-                *position = current;
+        match map {
+            None if evicted > 0 => {
+                for position in &mut self.positions {
+                    *position -= evicted;
+                }
+            }
+            None => {}
+            Some(map) => {
+                for position in &mut self.positions {
+                    if let Some(&current) = map.get((*position - evicted) as usize) {
+                        *position = current;
+                    }
+                }
             }
         }
     }

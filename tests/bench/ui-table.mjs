@@ -18,9 +18,14 @@
 //
 // Targets (issue 7): no long task over 50 ms while scrolling/updating, filtering under
 // 100 ms, memory within the store's cap.
+//
+// Long tasks are counted twice: by wall time (the PerformanceObserver, what a user feels)
+// and by the main thread's CPU time from a Chrome trace of the same phase. On a loaded
+// machine a task waits for a core and its wall time grows; its CPU time does not, so the CPU
+// figure is the one to compare between runs (the load average is in the report).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -43,6 +48,22 @@ function argument(name, fallback) {
 const CALLS = argument('calls', 100_000);
 const RATE = argument('rate', 2_000);
 const SECONDS = argument('seconds', 10);
+
+/** The page renderer's main-thread tasks from a trace: wall and CPU milliseconds each. */
+function mainThreadTasks(events) {
+  const mainThreads = new Set(events
+    .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+    .map((e) => `${e.pid}:${e.tid}`));
+  const byThread = new Map();
+  for (const e of events) {
+    const key = `${e.pid}:${e.tid}`;
+    if (e.ph !== 'X' || e.name !== 'ThreadControllerImpl::RunTask' || !mainThreads.has(key)) continue;
+    if (!byThread.has(key)) byThread.set(key, []);
+    byThread.get(key).push({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000 });
+  }
+  // The page's renderer is the busiest main thread in the trace.
+  return [...byThread.values()].sort((a, b) => b.length - a.length)[0] || [];
+}
 
 function generateCapture(calls) {
   const start = 1_790_000_000_000_000;
@@ -130,6 +151,7 @@ try {
   const callsShown = await page.textContent('[data-testid="row-count"]');
 
   // 2. Live frames while scrolling.
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel'] });
   const live = await page.evaluate(async ({ rate, seconds }) => {
     const list = document.querySelector('[data-testid="frame-list"]');
     globalThis.__longTasks = [];
@@ -178,6 +200,9 @@ try {
     return { frames, elapsed, frameTimes, longTasks: globalThis.__longTasks.slice(),
       rowCount: document.querySelector('[data-testid="row-count"]').textContent, rowsInDom: document.querySelectorAll('[data-testid="frame-row"]').length };
   }, { rate: RATE, seconds: SECONDS });
+
+  const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
+  const tasks = mainThreadTasks(trace.traceEvents || trace);
 
   // 3. Filtering, from the input event to the updated table, against plain JavaScript.
   const filtering = await page.evaluate(async (calls) => {
@@ -234,6 +259,10 @@ try {
     live_frames_per_second: Math.round(live.frames / live.elapsed),
     long_tasks_over_50ms: longTasks.filter((duration) => duration > 50).length,
     longest_task_ms: Math.round(maxLongTask),
+    cpu_long_tasks_over_50ms: tasks.filter((task) => task.cpu > 50).length,
+    longest_task_cpu_ms: Math.round(Math.max(0, ...tasks.map((task) => task.cpu))),
+    main_thread_cpu_share: Math.round((tasks.reduce((sum, task) => sum + task.cpu, 0) / (live.elapsed * 1000)) * 100) / 100,
+    load_average_1m: Math.round(loadavg()[0] * 10) / 10,
     rows_in_dom: live.rowsInDom,
     row_count_after_live: live.rowCount,
     frame_ms_p50: frameQuantile(0.5),
@@ -253,7 +282,8 @@ try {
   };
   console.log(JSON.stringify(report, null, 2));
   const failures = [];
-  if (report.long_tasks_over_50ms > 0) failures.push(`${report.long_tasks_over_50ms} long tasks over 50 ms (longest ${report.longest_task_ms} ms)`);
+  if (report.long_tasks_over_50ms > 0) failures.push(`${report.long_tasks_over_50ms} long tasks over 50 ms of wall time (longest ${report.longest_task_ms} ms)`);
+  if (report.cpu_long_tasks_over_50ms > 0) failures.push(`${report.cpu_long_tasks_over_50ms} tasks over 50 ms of CPU time (longest ${report.longest_task_cpu_ms} ms)`);
   for (const [query, ms] of Object.entries(report.filter_ms)) if (ms >= 100) failures.push(`filter ${query} took ${ms} ms`);
   if (report.wasm_memory_bytes > STORE_CAP_BYTES) failures.push('wasm memory above the store cap');
   if (errors.length) failures.push(`page errors: ${errors.join('; ')}`);

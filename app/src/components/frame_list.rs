@@ -124,22 +124,38 @@ pub fn FrameList() -> impl IntoView {
     let line_count = Memo::new(move |_| inspector.rows.with(|rows| rows.lines.len()));
     let programmatic_scroll = StoredValue::new(false);
     let anchored_version = StoredValue::new(0u64);
+    // A scroll position the table already shows but the element gets only in the next
+    // animation frame (writing it at once would force a layout in the middle of the update).
+    let pending_top = StoredValue::new(None::<f64>);
     let window = Memo::new(move |_| {
         let (version, dropped_front) = inspector
             .rows
             .with(|rows| (rows.version, rows.dropped_front));
-        let mut top = scroll_top.get();
+        let current = scroll_top.get();
+        let mut top = pending_top.get_value().unwrap_or(current);
         // Rows evicted above the view: scroll up by as much, so the rows being read stay
         // in place (and their DOM is reused) instead of sliding up under the reader.
         if dropped_front > 0
             && anchored_version.get_value() != version
             && !inspector.follow.get_untracked()
-            && let Some(element) = container.get_untracked()
         {
             anchored_version.set_value(version);
             top = (top - f64::from(ROW_HEIGHT_PX) * dropped_front as f64).max(0.0);
-            programmatic_scroll.set_value(true);
-            element.set_scroll_top(top as i32);
+            let first_request = pending_top.get_value().is_none();
+            pending_top.set_value(Some(top));
+            if first_request {
+                request_animation_frame(move || {
+                    let Some(Some(top)) = pending_top.try_get_value() else {
+                        return;
+                    };
+                    pending_top.set_value(None);
+                    if let Some(element) = container.get_untracked() {
+                        programmatic_scroll.set_value(true);
+                        element.set_scroll_top(top as i32);
+                    }
+                    scroll_top.set(top);
+                });
+            }
         }
         row_window(
             top,
@@ -221,11 +237,14 @@ pub fn FrameList() -> impl IntoView {
         };
         let top = f64::from(element.scroll_top());
         let previous = scroll_top.get_untracked();
-        scroll_top.set(top);
         if programmatic_scroll.get_value() {
             programmatic_scroll.set_value(false);
+            scroll_top.set(top);
             return;
         }
+        // The user's own scrolling wins over a pending anchor adjustment.
+        pending_top.set_value(None);
+        scroll_top.set(top);
         let at_bottom = element.scroll_top() + element.client_height()
             >= element.scroll_height() - 2 * ROW_HEIGHT_PX as i32;
         if at_bottom {
