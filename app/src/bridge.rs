@@ -609,7 +609,18 @@ pub fn save_setting(key: &str, value: &str) {
 pub async fn read_file_in_chunks(
     file: &web_sys::File,
     chunk_bytes: u32,
+    on_chunk: impl FnMut(&str, u64, u64),
+) -> Result<(), String> {
+    read_file_in_chunks_paced(file, chunk_bytes, on_chunk, || false).await
+}
+
+/// As [`read_file_in_chunks`], waiting before the next chunk while `busy()` is true (the
+/// consumer has not caught up), so a large file never piles up in memory.
+pub async fn read_file_in_chunks_paced(
+    file: &web_sys::File,
+    chunk_bytes: u32,
     mut on_chunk: impl FnMut(&str, u64, u64),
+    busy: impl Fn() -> bool,
 ) -> Result<(), String> {
     let total_bytes = file.size() as u64;
     let chunk_bytes = u64::from(chunk_bytes.max(1024));
@@ -641,6 +652,9 @@ pub async fn read_file_in_chunks(
         offset = end;
         on_chunk(&text, offset, total_bytes);
         yield_to_browser().await;
+        while busy() {
+            sleep_millis(16).await;
+        }
     }
     Ok(())
 }

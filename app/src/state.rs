@@ -421,6 +421,11 @@ impl Inspector {
         self.schedule_flush();
     }
 
+    /// Events waiting to be ingested (live and imported).
+    pub fn backlog(self) -> usize {
+        self.inbox.try_with_value(Inbox::pending).unwrap_or(0)
+    }
+
     /// Resolves once every queued event is in the store.
     pub async fn ingested(self) {
         while self

@@ -11,6 +11,8 @@ const CHUNK_BYTES: u32 = 1 << 20;
 /// Imported events are handed to the store in batches of this size, so a large NDJSON file
 /// shows rows while it is still being read.
 const INGEST_BATCH_EVENTS: usize = 20_000;
+/// Reading the file pauses while more events than this wait to be ingested.
+const MAX_BACKLOG_EVENTS: usize = 40_000;
 
 /// The file picker button (and the import progress / result next to it).
 #[component]
@@ -124,30 +126,37 @@ async fn read_capture(
     let mut batch: Vec<CaptureEvent> = Vec::new();
     let mut imported = 0usize;
     let mut failure: Option<String> = None;
-    bridge::read_file_in_chunks(file, CHUNK_BYTES, |text, read_bytes, total_bytes| {
-        if failure.is_some() {
-            return;
-        }
-        inspector.import.set(ImportState::Reading {
-            file_name: file_name.to_owned(),
-            read_bytes,
-            total_bytes,
-        });
-        if let Format::Undecided = format {
-            pending.push_str(text);
-            let trimmed = pending.trim_start();
-            if trimmed.is_empty() {
+    // Reading waits while the store has a backlog, so a large file is never all in memory
+    // as parsed events at once.
+    let busy = move || inspector.backlog() > MAX_BACKLOG_EVENTS;
+    bridge::read_file_in_chunks_paced(
+        file,
+        CHUNK_BYTES,
+        |text, read_bytes, total_bytes| {
+            if failure.is_some() {
                 return;
             }
-            let Some(first_line) = trimmed
-                .lines()
-                .next()
-                .filter(|_| trimmed.contains('\n') || read_bytes == total_bytes)
-            else {
-                return;
-            };
-            format =
-                if !looks_like_session(trimmed) && parse_event_line(first_line.trim(), 1).is_ok() {
+            inspector.import.set(ImportState::Reading {
+                file_name: file_name.to_owned(),
+                read_bytes,
+                total_bytes,
+            });
+            if let Format::Undecided = format {
+                pending.push_str(text);
+                let trimmed = pending.trim_start();
+                if trimmed.is_empty() {
+                    return;
+                }
+                let Some(first_line) = trimmed
+                    .lines()
+                    .next()
+                    .filter(|_| trimmed.contains('\n') || read_bytes == total_bytes)
+                else {
+                    return;
+                };
+                format = if !looks_like_session(trimmed)
+                    && parse_event_line(first_line.trim(), 1).is_ok()
+                {
                     Format::Ndjson
                 } else if trimmed.starts_with('{') {
                     Format::Document
@@ -155,51 +164,53 @@ async fn read_capture(
                     failure = Some(describe_unknown(first_line));
                     return;
                 };
-            let text = std::mem::take(&mut pending);
-            match format {
-                Format::Document => document.push_str(&text),
-                _ => pending = text,
-            }
-        } else {
-            match format {
-                Format::Document => document.push_str(text),
-                _ => pending.push_str(text),
-            }
-        }
-        if let Format::Ndjson = format {
-            // Parse every complete line; keep the unfinished last one for the next chunk.
-            let last_newline = if read_bytes == total_bytes {
-                pending.len()
+                let text = std::mem::take(&mut pending);
+                match format {
+                    Format::Document => document.push_str(&text),
+                    _ => pending = text,
+                }
             } else {
-                match pending.rfind('\n') {
-                    Some(index) => index + 1,
-                    None => return,
+                match format {
+                    Format::Document => document.push_str(text),
+                    _ => pending.push_str(text),
                 }
-            };
-            let rest = pending.split_off(last_newline);
-            for line in pending.lines() {
-                line_number += 1;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                match parse_event_line(line, line_number) {
-                    Ok(event) => batch.push(event),
-                    Err(error) => {
-                        failure = Some(format!(
-                            "{error} ({} events before it were imported)",
-                            imported + batch.len()
-                        ));
-                        break;
+            }
+            if let Format::Ndjson = format {
+                // Parse every complete line; keep the unfinished last one for the next chunk.
+                let last_newline = if read_bytes == total_bytes {
+                    pending.len()
+                } else {
+                    match pending.rfind('\n') {
+                        Some(index) => index + 1,
+                        None => return,
+                    }
+                };
+                let rest = pending.split_off(last_newline);
+                for line in pending.lines() {
+                    line_number += 1;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    match parse_event_line(line, line_number) {
+                        Ok(event) => batch.push(event),
+                        Err(error) => {
+                            failure = Some(format!(
+                                "{error} ({} events before it were imported)",
+                                imported + batch.len()
+                            ));
+                            break;
+                        }
                     }
                 }
+                pending = rest;
+                if batch.len() >= INGEST_BATCH_EVENTS || failure.is_some() {
+                    imported += batch.len();
+                    inspector.import_events(std::mem::take(&mut batch));
+                }
             }
-            pending = rest;
-            if batch.len() >= INGEST_BATCH_EVENTS || failure.is_some() {
-                imported += batch.len();
-                inspector.import_events(std::mem::take(&mut batch));
-            }
-        }
-    })
+        },
+        busy,
+    )
     .await?;
     if let Some(message) = failure {
         inspector.ingested().await;
