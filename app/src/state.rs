@@ -550,7 +550,15 @@ impl Inspector {
                 });
                 if alive.is_some() {
                     self.store.update_value(Store::refresh_stats);
-                    self.stats_version.update(|version| *version += 1);
+                    // What follows the statistics (charts, tables) in a task of its own.
+                    set_timeout(
+                        move || {
+                            if self.inbox.try_with_value(|_| ()).is_some() {
+                                self.stats_version.update(|version| *version += 1);
+                            }
+                        },
+                        Duration::ZERO,
+                    );
                 }
             },
             Duration::from_millis(delay_millis as u64),
