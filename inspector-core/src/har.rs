@@ -622,13 +622,11 @@ impl Builder {
         let times: Vec<f64> = messages.iter().map(|message| message.time).collect();
         let unit = message_time_unit(&times, place.started_micros);
         for (message_index, message) in messages.iter().enumerate() {
-            let time_micros =
-                unit.to_micros(message.time)
-                    .ok_or_else(|| HarError::InvalidNumber {
-                        path: format!("{}._eventSourceMessages[{message_index}].time", place.path),
-                        value: message.time,
-                        what: "message time",
-                    })?;
+            let time_micros = unit.micros_at(
+                message.time,
+                || format!("{}._eventSourceMessages[{message_index}].time", place.path),
+                "message time",
+            )?;
             last_micros = last_micros.max(time_micros);
             self.push(
                 session_id,
@@ -900,13 +898,11 @@ impl Builder {
         let mut message_times = Vec::with_capacity(messages.len());
         for (message_index, message) in messages.iter().enumerate() {
             let message_path = format!("{path}._webSocketMessages[{message_index}]");
-            let time_micros =
-                unit.to_micros(message.time)
-                    .ok_or_else(|| HarError::InvalidNumber {
-                        path: format!("{message_path}.time"),
-                        value: message.time,
-                        what: "message time",
-                    })?;
+            let time_micros = unit.micros_at(
+                message.time,
+                || format!("{message_path}.time"),
+                "message time",
+            )?;
             message_times.push(time_micros);
         }
         let mut sorted_times = message_times.clone();
@@ -1025,13 +1021,11 @@ impl Builder {
             );
         }
         if !closed && let Some(close) = &entry.web_socket_close {
-            let time_micros =
-                unit.to_micros(close.time)
-                    .ok_or_else(|| HarError::InvalidNumber {
-                        path: format!("{path}._webSocketClose.time"),
-                        value: close.time,
-                        what: "close time",
-                    })?;
+            let time_micros = unit.micros_at(
+                close.time,
+                || format!("{path}._webSocketClose.time"),
+                "close time",
+            )?;
             self.push(
                 session_id,
                 &connection_id,
@@ -1090,6 +1084,21 @@ impl MessageTimeUnit {
     fn to_micros(self, time: f64) -> Option<u64> {
         let micros = (time * self.factor()).round();
         (time.is_finite() && micros >= 0.0 && micros < u64::MAX as f64).then_some(micros as u64)
+    }
+
+    /// [`Self::to_micros`], or the error naming the member at `path` when `time` has no
+    /// place on the clock.
+    fn micros_at(
+        self,
+        time: f64,
+        path: impl FnOnce() -> String,
+        what: &'static str,
+    ) -> Result<u64, HarError> {
+        self.to_micros(time).ok_or_else(|| HarError::InvalidNumber {
+            path: path(),
+            value: time,
+            what,
+        })
     }
 }
 
