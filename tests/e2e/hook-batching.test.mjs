@@ -2,35 +2,14 @@
 // with the page's own tasks running in between, WebSocket messages (queued raw and built at
 // flush time) keep their content even when the app changes or transfers its buffers, the
 // body cap applies to them, and their timestamps are taken on the message path.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser } from './support.mjs';
-import { startHookTestServer } from './hook-server.mjs';
+import { useHookServerAndBrowser } from './hook-fixture.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startHookTestServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function openPage(query) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
-  await page.goto(`${server.origin}/page?${query}`);
-  return { page, errors, close: () => context.close() };
-}
+const fixture = useHookServerAndBrowser();
 
 test('a 20,000-message backlog is delivered complete and in order, in slices of at most 500 events, with page tasks running between them', async () => {
-  const { page, errors, close } = await openPage('hook=1');
+  const { page, errors, close } = await fixture.openPage('hook=1');
   const result = await page.evaluate(async ({ origin }) => {
     const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
     await new Promise((resolve) => { socket.onopen = resolve; });
@@ -57,7 +36,7 @@ test('a 20,000-message backlog is delivered complete and in order, in slices of 
     ticking = false;
     socket.close();
     return { batches, sent, received, stats: framescope.stats(), slices: framescope.stats().flush_slices - slicesBefore };
-  }, { origin: server.origin });
+  }, { origin: fixture.server.origin });
   assert.equal(result.received, 20000);
   assert.equal(result.stats.dropped, 0);
   assert.equal(result.sent.length, 20000);
@@ -75,7 +54,7 @@ test('a 20,000-message backlog is delivered complete and in order, in slices of 
 });
 
 test('binary messages keep the bytes they had when sent or received, even when the app overwrites or transfers the buffer', async () => {
-  const { page, errors, close } = await openPage('hook=1');
+  const { page, errors, close } = await fixture.openPage('hook=1');
   const result = await page.evaluate(async ({ origin }) => {
     const events = [];
     framescope.subscribe((batch) => events.push(...batch));
@@ -102,7 +81,7 @@ test('binary messages keep the bytes they had when sent or received, even when t
     await new Promise((resolve) => setTimeout(resolve, 200));
     socket.close();
     return { seen, messages: events.filter((event) => event.type === 'ws_message') };
-  }, { origin: server.origin });
+  }, { origin: fixture.server.origin });
   assert.deepEqual(result.seen, [[1, 2, 3, 4], [8, 7, 6]]);
   const bytes = (event) => Array.from(Buffer.from(event.payload.data, 'base64'));
   assert.deepEqual(result.messages.map((event) => [event.direction, event.payload.encoding, event.payload.size_bytes, bytes(event)]), [
@@ -116,7 +95,7 @@ test('binary messages keep the bytes they had when sent or received, even when t
 });
 
 test('the body cap applies to WebSocket messages in UTF-8 bytes, and message times fall between the page clock readings around them', async () => {
-  const { page, errors, close } = await openPage('hook=1');
+  const { page, errors, close } = await fixture.openPage('hook=1');
   const result = await page.evaluate(async ({ origin }) => {
     const events = [];
     framescope.subscribe((batch) => events.push(...batch));
@@ -140,7 +119,7 @@ test('the body cap applies to WebSocket messages in UTF-8 bytes, and message tim
     socket.close();
     framescope.configure({ maxBodyBytes: 65536 });
     return { before, afterSend, afterEcho, messages: events.filter((event) => event.type === 'ws_message') };
-  }, { origin: server.origin });
+  }, { origin: fixture.server.origin });
   const summary = result.messages.map((event) => [event.direction, event.payload.data, event.payload.size_bytes, event.payload.truncated]);
   const bytes = Buffer.from(Array.from({ length: 10 }, (_, i) => i)).toString('base64');
   assert.deepEqual(summary, [

@@ -1,35 +1,14 @@
 // Completeness and coexistence of the in-page hook: N messages sent = N captured (or the drop
 // counter explains the difference exactly), double install, pages that wrapped fetch or
 // WebSocket before the hook, the in-page API.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser } from './support.mjs';
-import { startHookTestServer } from './hook-server.mjs';
+import { useHookServerAndBrowser } from './hook-fixture.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startHookTestServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function openPage(query) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
-  await page.goto(`${server.origin}/page?${query}`);
-  return { page, errors, close: () => context.close() };
-}
+const fixture = useHookServerAndBrowser();
 
 test('every WebSocket message of a 2,000 + 2,000 burst is captured, in order, with nothing dropped', async () => {
-  const { page, errors, close } = await openPage('hook=1');
+  const { page, errors, close } = await fixture.openPage('hook=1');
   const result = await page.evaluate(async ({ origin }) => {
     const events = [];
     framescope.subscribe((batch) => events.push(...batch));
@@ -46,7 +25,7 @@ test('every WebSocket message of a 2,000 + 2,000 burst is captured, in order, wi
     socket.close();
     await new Promise((resolve) => setTimeout(resolve, 200));
     return { events, received, stats: framescope.stats() };
-  }, { origin: server.origin });
+  }, { origin: fixture.server.origin });
   const messages = result.events.filter((event) => event.type === 'ws_message');
   const sent = messages.filter((event) => event.direction === 'sent');
   const received = messages.filter((event) => event.direction === 'received');
@@ -64,7 +43,7 @@ test('every WebSocket message of a 2,000 + 2,000 burst is captured, in order, wi
 });
 
 test('with a bounded queue and no subscriber, captured + dropped equals what was sent, and a dropped event says so', async () => {
-  const { page, close } = await openPage('hook=1');
+  const { page, close } = await fixture.openPage('hook=1');
   const result = await page.evaluate(async ({ origin }) => {
     framescope.configure({ maxQueuedEvents: 50 });
     const before = framescope.stats();
@@ -80,7 +59,7 @@ test('with a bounded queue and no subscriber, captured + dropped equals what was
     await new Promise((resolve) => setTimeout(resolve, 100));
     socket.close();
     return { before, stats, events };
-  }, { origin: server.origin });
+  }, { origin: fixture.server.origin });
   // Observed: page (before), ws_connect, ws_open, 1 sent + 300 received messages.
   const observedAfterInstall = 2 + 1 + 300;
   const capturedNow = result.stats.captured - result.before.captured;
@@ -95,7 +74,7 @@ test('with a bounded queue and no subscriber, captured + dropped equals what was
 });
 
 test('installed twice: one set of wrappers, every request captured once, installs counted', async () => {
-  const { page, errors, close } = await openPage('hook=2');
+  const { page, errors, close } = await fixture.openPage('hook=2');
   const result = await page.evaluate(async () => {
     const events = [];
     framescope.subscribe((batch) => events.push(...batch));
@@ -122,10 +101,10 @@ test('a page that wrapped fetch first (in-page cache proxy) keeps working and is
     const second = await fetch('/api/items');
     return { first, second: await second.text(), fromCache: second.headers.get('x-from-cache'), cacheSize: window.__proxyCacheSize() };
   };
-  const plain = await openPage('prewrap=fetch');
+  const plain = await fixture.openPage('prewrap=fetch');
   const expected = await plain.page.evaluate(scenario);
   await plain.close();
-  const hooked = await openPage('prewrap=fetch&hook=1');
+  const hooked = await fixture.openPage('prewrap=fetch&hook=1');
   const observed = await hooked.page.evaluate(scenario);
   const events = await hooked.page.evaluate(async () => {
     const list = [];
@@ -152,11 +131,11 @@ test('a page that replaced WebSocket with a subclass first keeps its behaviour; 
     socket.close();
     return { data, wrappedSends: window.__wrappedSends, instance: socket instanceof WebSocket, name: WebSocket.name };
   };
-  const plain = await openPage('prewrap=websocket');
-  const expected = await plain.page.evaluate(scenario, { origin: server.origin });
+  const plain = await fixture.openPage('prewrap=websocket');
+  const expected = await plain.page.evaluate(scenario, { origin: fixture.server.origin });
   await plain.close();
-  const hooked = await openPage('prewrap=websocket&hook=1');
-  const observed = await hooked.page.evaluate(scenario, { origin: server.origin });
+  const hooked = await fixture.openPage('prewrap=websocket&hook=1');
+  const observed = await hooked.page.evaluate(scenario, { origin: fixture.server.origin });
   const events = await hooked.page.evaluate(async () => {
     const list = [];
     framescope.subscribe((batch) => list.push(...batch));
@@ -171,7 +150,7 @@ test('a page that replaced WebSocket with a subclass first keeps its behaviour; 
 });
 
 test('the in-page API: configure caps bodies and excludes URLs, emit adds events, a throwing subscriber harms nobody', async () => {
-  const { page, errors, close } = await openPage('hook=1');
+  const { page, errors, close } = await fixture.openPage('hook=1');
   const result = await page.evaluate(async () => {
     const events = [];
     const effective = framescope.configure({ maxBodyBytes: 10, excludeUrls: ['/json', /status\/\d+/] });

@@ -3,23 +3,11 @@
 // This runs one app through every way of listening and not listening, with and without the
 // hook: what the app observes must be identical, and every received message must be
 // captured exactly once, in order.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser } from './support.mjs';
-import { startHookTestServer } from './hook-server.mjs';
+import { useHookServerAndBrowser } from './hook-fixture.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startHookTestServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const fixture = useHookServerAndBrowser();
 
 /** Page code: listens in every supported way in turn; returns the app's log and the labels sent. */
 async function listenerScenario({ origin }) {
@@ -126,11 +114,11 @@ async function listenerScenario({ origin }) {
 }
 
 async function run(query) {
-  const context = await browser.newContext();
+  const context = await fixture.browser.newContext();
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`${server.origin}/page?${query}`);
+  await page.goto(`${fixture.server.origin}/page?${query}`);
   if (query.includes('hook=1')) {
     await page.evaluate(() => {
       window.capturedReceived = [];
@@ -139,7 +127,7 @@ async function run(query) {
       });
     });
   }
-  const observed = await page.evaluate(listenerScenario, { origin: server.origin });
+  const observed = await page.evaluate(listenerScenario, { origin: fixture.server.origin });
   let capture = null;
   if (query.includes('hook=1')) {
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -168,9 +156,9 @@ test('every way of listening for messages behaves as without the hook, and each 
 });
 
 test('a socket nobody listens to still has every message captured, also when the app stops listening midway', async () => {
-  const context = await browser.newContext();
+  const context = await fixture.browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${server.origin}/page?hook=1`);
+  await page.goto(`${fixture.server.origin}/page?hook=1`);
   const result = await page.evaluate(async ({ origin }) => {
     const received = [];
     framescope.subscribe((batch) => {
@@ -189,7 +177,7 @@ test('a socket nobody listens to still has every message captured, also when the
     socket.close();
     await new Promise((resolve) => setTimeout(resolve, 200));
     return { received, heard };
-  }, { origin: server.origin });
+  }, { origin: fixture.server.origin });
   await context.close();
   assert.equal(result.heard, 100);
   const burst = Array.from({ length: 300 }, (_, i) => `m-${i}`);

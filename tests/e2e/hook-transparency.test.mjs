@@ -1,35 +1,23 @@
 // Transparency of the in-page hook: the same page code runs without and with the hook, and
 // everything the app can observe must be identical. The hooked run's capture is checked too.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser } from './support.mjs';
-import { startHookTestServer } from './hook-server.mjs';
+import { useHookServerAndBrowser } from './hook-fixture.mjs';
 import { fetchScenario, xhrScenario, webSocketScenario, eventSourceScenario } from './hook-scenarios.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startHookTestServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const fixture = useHookServerAndBrowser();
 
 function env() {
-  return { origin: server.origin, crossOrigin: server.crossOrigin, closedPort: server.closedPort };
+  return { origin: fixture.server.origin, crossOrigin: fixture.server.crossOrigin, closedPort: fixture.server.closedPort };
 }
 
 /** Runs `scenario` in a fresh page built with `query`; returns its observations and capture. */
 async function run(scenario, query) {
-  const context = await browser.newContext();
+  const context = await fixture.browser.newContext();
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(String(error)));
-  await page.goto(`${server.origin}/page?${query}`);
+  await page.goto(`${fixture.server.origin}/page?${query}`);
   const observed = await page.evaluate(scenario, env());
   let capture = null;
   if (await page.evaluate(() => typeof globalThis.framescope === 'object')) {
@@ -141,8 +129,8 @@ test('fetch: identical results, errors, order and shape with the hook; every exc
     const list = requestTo(events, urlPart);
     return list.map((l) => l.find((event) => event.type === 'http_failure')).filter(Boolean);
   };
-  assert.equal(failure(`:${server.closedPort}/x`)[0].failure, 'network');
-  assert.equal(failure(`:${server.closedPort}/x`)[0].error_name, 'TypeError');
+  assert.equal(failure(`:${fixture.server.closedPort}/x`)[0].failure, 'network');
+  assert.equal(failure(`:${fixture.server.closedPort}/x`)[0].error_name, 'TypeError');
   assert.equal(failure('/nocors')[0].error_message, 'Failed to fetch');
   assert.deepEqual(failure('/slow?ms=500').map((f) => [f.failure, f.error_name]), [['timeout', 'TimeoutError']]);
   assert.deepEqual(failure('/slow?ms=400').map((f) => f.failure).sort(), ['abort', 'abort']);
@@ -177,8 +165,8 @@ test('XMLHttpRequest: identical events, response types, sync and failing request
   assert.deepEqual(decode(find('/bytes')[1][1].body).slice(0, 3), [0, 1, 2]);
   assert.match(find('/xml')[0][1].body.data, /<item n="1">one<\/item>/);
   assert.deepEqual(find('/slow?ms=400').map(outcome).sort(), [['abort'], ['timeout']]);
-  assert.deepEqual(find(`:${server.closedPort}/x`).map(outcome), [['network'], ['network']]);
-  const syncFailure = find(`:${server.closedPort}/x`)[1][1];
+  assert.deepEqual(find(`:${fixture.server.closedPort}/x`).map(outcome), [['network'], ['network']]);
+  const syncFailure = find(`:${fixture.server.closedPort}/x`)[1][1];
   assert.equal(syncFailure.error_name, 'NetworkError');
   const post = find('/echo', 'POST').find((l) => l[0].body_kind === 'text');
   assert.deepEqual(post[0].headers, [['Content-Type', 'application/json']]);
@@ -226,7 +214,7 @@ test('WebSocket: identical constructor, prototype, constants and event order; ev
   const clientClose = sockets.find((list) => list.some((e) => e.type === 'ws_close' && e.code === 3000));
   assert.ok(!clientClose.some((e) => e.payload?.data === 'after close is discarded'), 'discarded sends are not captured');
 
-  const refused = sockets.find((list) => list[0].url.includes(`:${server.closedPort}/`));
+  const refused = sockets.find((list) => list[0].url.includes(`:${fixture.server.closedPort}/`));
   assert.deepEqual(refused.map((e) => e.type), ['ws_connect', 'ws_error', 'ws_close']);
   assert.equal(refused.at(-1).code, 1006);
 });
