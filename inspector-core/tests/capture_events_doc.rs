@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use inspector_core::event::{EventBody, parse_event_line};
+use inspector_core::event::{EventBody, KNOWN_EVENT_TYPES, parse_event_line};
 use inspector_core::model::Protocol;
 use inspector_core::session::Session;
 
@@ -37,29 +37,6 @@ fn type_name(body: &EventBody) -> &'static str {
     }
 }
 
-const ALL_TYPES: &[&str] = &[
-    "page",
-    "http_request",
-    "http_response",
-    "http_response_chunk",
-    "http_failure",
-    "cors_preflight",
-    "ws_connect",
-    "ws_open",
-    "ws_message",
-    "ws_close",
-    "ws_error",
-    "sse_connect",
-    "sse_open",
-    "sse_message",
-    "sse_error",
-    "shm_channel",
-    "shm_message",
-    "shm_state",
-    "shm_activity",
-    "dropped",
-];
-
 #[test]
 fn every_example_parses_and_every_type_has_one() {
     let doc = std::fs::read_to_string(concat!(
@@ -85,7 +62,7 @@ fn every_example_parses_and_every_type_has_one() {
         documented.insert(name);
         events.push(event);
     }
-    let expected: BTreeSet<&str> = ALL_TYPES.iter().copied().collect();
+    let expected: BTreeSet<&str> = KNOWN_EVENT_TYPES.iter().copied().collect();
     assert_eq!(documented, expected);
 
     // The examples mean what the text says.
