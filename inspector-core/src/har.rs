@@ -705,31 +705,23 @@ impl Builder {
                 Some("timeout") => Some(HttpFailureKind::Timeout),
                 _ => None,
             };
-            if let Some(failure) = own_kind {
+            // Our own files say which failure it was and keep the error's name; other
+            // browsers' files only have the error text to go by.
+            let (failure, error_name, error_message) = if let Some(failure) = own_kind {
                 let (error_name, error_message) = split_error(&error);
-                self.push(
-                    session_id,
-                    &connection_id,
-                    ended_micros,
-                    EventBody::HttpFailure {
-                        failure,
-                        error_name,
-                        error_message,
-                    },
-                );
-                return;
-            }
-            let (failure, message) = if error.is_empty() {
+                (failure, error_name, error_message)
+            } else if error.is_empty() {
                 (
                     HttpFailureKind::Network,
+                    String::new(),
                     format!("no response recorded (status {})", response.status),
                 )
             } else if error.contains("ERR_ABORTED") || error.contains("NS_BINDING_ABORTED") {
-                (HttpFailureKind::Abort, error)
+                (HttpFailureKind::Abort, String::new(), error)
             } else if error.contains("TIMED_OUT") || error.contains("NS_ERROR_NET_TIMEOUT") {
-                (HttpFailureKind::Timeout, error)
+                (HttpFailureKind::Timeout, String::new(), error)
             } else {
-                (HttpFailureKind::Network, error)
+                (HttpFailureKind::Network, String::new(), error)
             };
             self.push(
                 session_id,
@@ -737,8 +729,8 @@ impl Builder {
                 ended_micros,
                 EventBody::HttpFailure {
                     failure,
-                    error_name: String::new(),
-                    error_message: message,
+                    error_name,
+                    error_message,
                 },
             );
             return;
