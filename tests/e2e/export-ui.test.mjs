@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FRAMESCOPE, startServe, launchBrowser, screenshotPath } from './support.mjs';
+import { FRAMESCOPE, startServe, launchBrowser, screenshotPath, waitInPage as waitInPageOf } from './support.mjs';
 
 /** The token static/demo-traffic.js sends as `Authorization: Bearer ...`. */
 const DEMO_SECRET = 'demo-bearer-4f9c2e71d8a3';
@@ -23,13 +23,8 @@ let page;
 let downloads;
 const pageErrors = [];
 
-async function waitInPage(predicate, argument, what, timeout = 30_000) {
-  try {
-    await page.waitForFunction(predicate, argument, { timeout, polling: 100 });
-  } catch (error) {
-    await page.screenshot({ path: screenshotPath('export-ui-failure'), fullPage: true });
-    throw new Error(`timed out waiting for ${what}: ${error.message}`);
-  }
+function waitInPage(predicate, argument, what, timeout = 30_000) {
+  return waitInPageOf(page, predicate, argument, what, { failureScreenshot: 'export-ui-failure', timeout });
 }
 
 /** Opens the Export menu, clicks `testId`, and saves the download; returns its path and name. */

@@ -64,3 +64,16 @@ export function screenshotPath(name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return path.join(SCREENSHOTS, `${name}.png`);
 }
+
+/**
+ * Waits until `predicate` (run in the page) is true. On a timeout it saves a screenshot as
+ * `failureScreenshot` and throws an error naming `what`.
+ */
+export async function waitInPage(page, predicate, argument, what, { failureScreenshot, timeout = 30_000 }) {
+  try {
+    await page.waitForFunction(predicate, argument, { timeout, polling: 100 });
+  } catch (error) {
+    await page.screenshot({ path: screenshotPath(failureScreenshot), fullPage: true });
+    throw new Error(`timed out waiting for ${what}: ${error.message}`);
+  }
+}

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, startServe, launchBrowser, screenshotPath } from './support.mjs';
+import { ROOT, startServe, launchBrowser, screenshotPath, waitInPage as waitInPageOf } from './support.mjs';
 
 const GOLDEN = path.join(ROOT, 'inspector-core/tests/data/golden');
 const CAPTURE_NAME = 'demo-capture.ndjson';
@@ -24,13 +24,8 @@ let browser;
 let page;
 const pageErrors = [];
 
-async function waitInPage(predicate, argument, what, timeout = 30_000) {
-  try {
-    await page.waitForFunction(predicate, argument, { timeout, polling: 100 });
-  } catch (error) {
-    await page.screenshot({ path: screenshotPath('ui-decode-failure'), fullPage: true });
-    throw new Error(`timed out waiting for ${what}: ${error.message}`);
-  }
+function waitInPage(predicate, argument, what, timeout = 30_000) {
+  return waitInPageOf(page, predicate, argument, what, { failureScreenshot: 'ui-decode-failure', timeout });
 }
 
 /** Drops a file named `name` holding `text` on the app, as a user dragging it from a file

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, startServe, launchBrowser, screenshotPath } from './support.mjs';
+import { ROOT, startServe, launchBrowser, screenshotPath, waitInPage as waitInPageOf } from './support.mjs';
 
 let server;
 let browser;
@@ -27,13 +27,8 @@ async function rowTransports() {
 }
 
 /** Waits until `predicate` (run in the page) is true, with a readable failure. */
-async function waitInPage(predicate, argument, what, timeout = 30_000) {
-  try {
-    await page.waitForFunction(predicate, argument, { timeout, polling: 100 });
-  } catch (error) {
-    await page.screenshot({ path: screenshotPath('ui-failure'), fullPage: true });
-    throw new Error(`timed out waiting for ${what}: ${error.message}`);
-  }
+function waitInPage(predicate, argument, what, timeout = 30_000) {
+  return waitInPageOf(page, predicate, argument, what, { failureScreenshot: 'ui-failure', timeout });
 }
 
 before(async () => {
