@@ -435,10 +435,27 @@
   //    is learned as it goes) and at most MAX_ENTRIES_PER_SLICE events; a backlog continues
   //    in the next task, so no hook task holds the main thread for long and the page's own
   //    tasks run in between.
+  //
+  //    Garbage: at thousands of messages per second every allocated byte per message brings
+  //    the next young-generation collection (scavenge) closer, and a scavenge takes one to
+  //    a few milliseconds here, mostly copying objects the browser itself still holds
+  //    (received `data` strings). So the message path allocates nothing of its own: message
+  //    entries come from a pool and go back to it once built, the queue array keeps its
+  //    storage (slots are cleared, not the array replaced), and a slice collects its events
+  //    in a kept scratch array, so the only garbage per message is the capture event handed
+  //    out (event, payload and its timestamp).
   // ---------------------------------------------------------------------------------------
-  var queue = []; // Entries in capture order; delivered ones become null until compacted.
+  var queue = []; // Entries in capture order in [queueHead, queueTail); delivered slots are null.
   var queueHead = 0; // First slot of `queue` that may still hold an entry.
+  var queueTail = 0; // One past the last used slot; `queue.length` may be larger (kept storage).
   var queuedCount = 0; // Entries not yet delivered.
+  // Message entries ready for reuse (see `enqueueMessage`): a stack in the first
+  // `entryPoolSize` slots, indexed rather than pushed and popped, because pop() trims the
+  // array's storage and the next push() allocates it again.
+  var entryPool = [];
+  var entryPoolSize = 0;
+  var ENTRY_POOL_MAX = 1024;
+  var sliceEvents = []; // Scratch array a slice collects its events in (kept storage).
   var subscribers = [];
   var flushTimer = null;
   var continuationPending = false;
@@ -495,7 +512,8 @@
     }
     counters.captured += 1;
     queuedCount += 1;
-    queue.push(entry);
+    queue[queueTail] = entry;
+    queueTail += 1;
     if (flushTimer === null) scheduleFlush();
     return entry;
   }
@@ -519,7 +537,32 @@
    * transfer its buffer after this returns).
    */
   function enqueueMessage(connectionId, direction, timeMillis, data, sizeBytes) {
-    return enqueue(new Entry(connectionId, null, null, null, false, direction, timeMillis, data, sizeBytes));
+    var entry;
+    if (entryPoolSize > 0) {
+      entryPoolSize -= 1;
+      entry = entryPool[entryPoolSize];
+      entryPool[entryPoolSize] = null;
+      entry.connectionId = connectionId;
+      entry.direction = direction;
+      entry.data = data;
+      entry.sizeBytes = sizeBytes;
+      entry.timeMillis = timeMillis;
+    } else {
+      entry = new Entry(connectionId, null, null, null, false, direction, timeMillis, data, sizeBytes);
+    }
+    if (enqueue(entry) !== null) return entry;
+    releaseMessageEntry(entry);
+    return null;
+  }
+
+  /** Gives a built message entry back to the pool (it is referenced nowhere else). */
+  function releaseMessageEntry(entry) {
+    entry.connectionId = null;
+    entry.data = null;
+    if (entryPoolSize < ENTRY_POOL_MAX) {
+      entryPool[entryPoolSize] = entry;
+      entryPoolSize += 1;
+    }
   }
 
   function settle(entry) {
@@ -626,27 +669,36 @@
 
   /** Drops delivered slots: the head past leading nulls, the rest once they outnumber entries. */
   function compactQueue() {
-    while (queueHead < queue.length && queue[queueHead] === null) queueHead += 1;
-    if (queueHead === queue.length) {
-      queue = [];
+    while (queueHead < queueTail && queue[queueHead] === null) queueHead += 1;
+    if (queueHead === queueTail) {
       queueHead = 0;
-    } else if (queue.length - queueHead > 2 * queuedCount + 64) {
-      var live = [];
-      for (var i = queueHead; i < queue.length; i++) if (queue[i] !== null) live.push(queue[i]);
-      queue = live;
+      queueTail = 0;
+    } else if (queueTail - queueHead > 2 * queuedCount + 64 || queueHead > 4096) {
+      // Moves the live entries to the front, in order, in place.
+      var to = 0;
+      for (var i = queueHead; i < queueTail; i++) {
+        if (queue[i] !== null) {
+          queue[to] = queue[i];
+          to += 1;
+        }
+      }
+      for (var j = to; j < queueTail; j++) queue[j] = null;
       queueHead = 0;
+      queueTail = to;
     }
+    // A burst may have grown the storage far beyond what is queued now: let it go.
+    if (queue.length > 65536 && queueTail < queue.length >> 2) queue = queue.slice(0, queueTail);
   }
 
   /** One slice of a flush: finishes and delivers up to a slice budget of ready entries. */
   function flushSlice() {
     if (!hasSinks()) return;
     var started = nowMillis();
-    var batch = [];
+    var count = 0; // events collected in `sliceEvents`
     var blocked = null;
     var work = 0;
     var more = false;
-    for (var i = queueHead; i < queue.length; i++) {
+    for (var i = queueHead; i < queueTail; i++) {
       var entry = queue[i];
       if (entry === null) continue;
       if (entry.waiting || (blocked !== null && blocked[entry.connectionId] === true)) {
@@ -654,13 +706,13 @@
         blocked[entry.connectionId] = true;
         continue;
       }
-      if (batch.length >= MAX_ENTRIES_PER_SLICE) {
+      if (count >= MAX_ENTRIES_PER_SLICE) {
         more = true;
         break;
       }
       if (work >= WORK_PER_CLOCK_CHECK) {
         work = 0;
-        if (nowMillis() - started + batch.length * deliverMillisPerEvent >= SLICE_BUDGET_MILLIS) {
+        if (nowMillis() - started + count * deliverMillisPerEvent >= SLICE_BUDGET_MILLIS) {
           more = true;
           break;
         }
@@ -670,19 +722,28 @@
       queuedCount -= 1;
       try {
         if (entry.event === null) {
-          batch.push(messageEvent(entry));
+          sliceEvents[count] = messageEvent(entry);
+          releaseMessageEntry(entry);
         } else {
           if (entry.pendingBytes !== null) finishBytes(entry);
-          batch.push(entry.event);
+          sliceEvents[count] = entry.event;
         }
+        count += 1;
       } catch (error) {
         noteInternalError(error);
         countDrop(1, 'internal error while building an event');
       }
     }
     compactQueue();
-    if (pendingDrops.count > 0) batch.push(droppedNotice());
-    if (batch.length > 0) {
+    if (pendingDrops.count > 0) {
+      sliceEvents[count] = droppedNotice();
+      count += 1;
+    }
+    if (count > 0) {
+      // The subscribers get an array of their own (they may keep it); the scratch array
+      // keeps its storage but no references.
+      var batch = sliceEvents.slice(0, count);
+      for (var k = 0; k < count; k++) sliceEvents[k] = null;
       var delivering = nowMillis();
       deliver(batch);
       var perEvent = (nowMillis() - delivering) / batch.length;
@@ -1565,9 +1626,11 @@
         }
         return undefined;
       }
+      // The browser calls a handler with the event only; `call` (not `apply(this,
+      // arguments)`) spares an arguments object per message.
       nativeSet.call(this, function (event) {
         captureReceived(state, event);
-        return value.apply(this, arguments);
+        return value.call(this, event);
       });
       if (state.handler === null) state.listenerCount += 1;
       state.handler = value;

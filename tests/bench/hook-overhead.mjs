@@ -8,14 +8,21 @@
 // order (the round trips and fetches in ten blocks that alternate between the variants):
 // 1. The server pushes 5,000 WebSocket messages/s for 3 s while a Chromium trace records the
 //    renderer's main thread: the longest task, and the longest task that is a hook batch
-//    (a task running the hook's flush), by thread CPU time and by wall time.
-// 2. The same push without tracing: main-thread CPU time per received message, from the
-//    renderer's own counter (CDP Performance.getMetrics ThreadTime). Tracing adds its own
-//    cost to every JavaScript call, which inflates a listener's share; both are reported.
-//    Also the time in script per message (ScriptDuration): much less noisy on a loaded
-//    machine, but it includes the instrumentation's own cost per listener call.
+//    (a task running the hook's flush), by thread CPU time and by wall time; and every
+//    garbage collection on that thread (V8 MinorGC = scavenge, MajorGC = mark-compact
+//    pause), for the no-hook page too, with the task that hosted it. A collection runs in
+//    whichever task allocates when the heap is full, so it is reported both ways: hook
+//    batches with the collection inside them (the figure the target counts) and without.
+// 2. The same push without tracing, three pushes of 1 s per page interleaved between the
+//    variants (the median of the three counts): main-thread CPU time per received message,
+//    from the renderer's own counter (CDP Performance.getMetrics ThreadTime). Tracing adds
+//    its own cost to every JavaScript call, which inflates a listener's share; both are
+//    reported. Also the time in script per message (ScriptDuration): much less noisy on a
+//    loaded machine, but it includes the instrumentation's own cost per listener call.
 // 3. 10,000 WebSocket round trips (send, await the echo) one after another.
-// 4. 10,000 synchronous socket.send() calls (the send path).
+// 4. 10,000 synchronous socket.send() calls (the send path), in ten blocks of 1,000 that
+//    alternate between the variants; the median block counts (a block that a collection or
+//    another process hit is an outlier for either page alike).
 // 5. 1,000 fetches (request, read the body) one after another.
 // The hooked pages have a subscriber that receives every batch, as the extension and the
 // dashboard have. Every figure is computed per round against the no-hook page of the same
@@ -37,7 +44,10 @@ const ROUNDS = Number(argument('--rounds')) || 5;
 const ROUND_TRIPS = 10_000;
 const WARM_UP_ROUND_TRIPS = 200;
 const SENDS = 10_000;
+const SEND_BLOCKS = 10;
 const WARM_UP_SENDS = 500;
+const UNTRACED_PUSHES = 3;
+const UNTRACED_PUSH_MILLIS = 1_000;
 const FETCHES = 1_000;
 const PUSH_RATE = 5_000;
 const PUSH_MILLIS = 3_000;
@@ -94,17 +104,24 @@ async function openPushSocket(page, origin) {
   }, { origin });
 }
 
-/** Runs one 5,000 msg/s push on the open push socket; resolves the count received. */
-function push(page) {
-  return page.evaluate(async ({ rate, millis }) => {
+/**
+ * Runs one 5,000 msg/s push on the open push socket; resolves the count received. With
+ * `appAllocates` the page's listener also splits each message (a few dozen bytes of garbage
+ * per message, as any app that parses its messages makes).
+ */
+function push(page, millis = PUSH_MILLIS, appAllocates = false) {
+  return page.evaluate(async ({ rate, millis, appAllocates }) => {
     let count = 0;
     await new Promise((resolve) => {
-      window.pushSocket.onmessage = (event) => { if (event.data === 'rate-done') resolve(); else count += 1; };
+      window.pushSocket.onmessage = (event) => {
+        if (appAllocates) window.lastParts = event.data.split('-');
+        if (event.data === 'rate-done') resolve(); else count += 1;
+      };
       window.pushSocket.send(`rate:${rate}:${millis}`);
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
     return count;
-  }, { rate: PUSH_RATE, millis: PUSH_MILLIS });
+  }, { rate: PUSH_RATE, millis, appAllocates });
 }
 
 /** Main-thread tasks of the page's renderer from a trace: longest overall and longest hook batch. */
@@ -118,6 +135,7 @@ function traceTasks(events) {
   // full; a hook batch allocates the events it hands out, so it sometimes hosts one.
   const collections = events.filter((e) => e.ph === 'X' && (e.name === 'MinorGC' || e.name === 'MajorGC')
     && mainThreads.has(`${e.pid}:${e.tid}`));
+  const gcMillis = (g) => (g.tdur ?? g.dur) / 1000;
   const byThread = new Map();
   for (const e of events) {
     if (e.ph !== 'X' || e.name !== 'ThreadControllerImpl::RunTask' || !mainThreads.has(`${e.pid}:${e.tid}`)) continue;
@@ -125,11 +143,15 @@ function traceTasks(events) {
     if (!byThread.has(key)) byThread.set(key, []);
     const inside = (f) => `${f.pid}:${f.tid}` === key && f.ts >= e.ts && f.ts <= e.ts + e.dur;
     const hook = flushCalls.some(inside);
-    const gcCpu = hook ? collections.filter(inside).reduce((sum, g) => sum + (g.tdur ?? g.dur), 0) / 1000 : 0;
+    const gcCpu = collections.filter(inside).reduce((sum, g) => sum + gcMillis(g), 0);
     byThread.get(key).push({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000, gcCpu, hook, task: e });
   }
   // The page's renderer is the busiest main thread in the trace.
   const tasks = [...byThread.values()].sort((a, b) => b.length - a.length)[0] || [];
+  const pageThread = tasks.length ? `${tasks[0].task.pid}:${tasks[0].task.tid}` : '';
+  const pageCollections = collections.filter((g) => `${g.pid}:${g.tid}` === pageThread);
+  const minor = pageCollections.filter((g) => g.name === 'MinorGC');
+  const major = pageCollections.filter((g) => g.name === 'MajorGC');
   const hookTasks = tasks.filter((t) => t.hook);
   const max = (values) => values.reduce((a, b) => Math.max(a, b), 0);
   // What the longest hook batch spent its time in: its longest nested trace events.
@@ -142,6 +164,12 @@ function traceTasks(events) {
   return {
     longestWallMillis: max(tasks.map((t) => t.wall)),
     longestCpuMillis: max(tasks.map((t) => t.cpu)),
+    longestCpuWithoutGcMillis: max(tasks.map((t) => t.cpu - t.gcCpu)),
+    minorGcs: minor.length,
+    majorGcs: major.length,
+    longestMinorGcMillis: max(minor.map(gcMillis)),
+    longestMajorGcMillis: max(major.map(gcMillis)),
+    gcTotalMillis: pageCollections.reduce((sum, g) => sum + gcMillis(g), 0),
     cpuTotalMillis: tasks.reduce((sum, t) => sum + t.cpu, 0),
     hookTasks: hookTasks.length,
     longestHookCpuMillis: max(hookTasks.map((t) => t.cpu)),
@@ -153,9 +181,9 @@ function traceTasks(events) {
   };
 }
 
-async function tracedPush(browser, page) {
+async function tracedPush(browser, page, appAllocates = false) {
   await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel', 'v8'] });
-  const received = await push(page);
+  const received = await push(page, PUSH_MILLIS, appAllocates);
   const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
   return { received, ...traceTasks(trace.traceEvents || trace) };
 }
@@ -170,7 +198,7 @@ async function mainThreadMillis(cdp) {
 /** Main-thread CPU and script microseconds per received message over an untraced push. */
 async function untracedPush(page, cdp) {
   const before = await mainThreadMillis(cdp);
-  const received = await push(page);
+  const received = await push(page, UNTRACED_PUSH_MILLIS);
   const after = await mainThreadMillis(cdp);
   return {
     received,
@@ -204,8 +232,8 @@ async function roundTrips(page, count) {
   }, count);
 }
 
-/** Milliseconds for 10,000 synchronous socket.send calls (the hook's send-path cost). */
-async function sends(page) {
+/** Milliseconds for `count` synchronous socket.send calls (the hook's send-path cost). */
+async function sends(page, count, warmUp) {
   return page.evaluate(async ({ count, warmUp }) => {
     const socket = window.echoSocket;
     let echoes = 0;
@@ -218,7 +246,7 @@ async function sends(page) {
     const millis = performance.now() - started;
     await allEchoed;
     return millis;
-  }, { count: SENDS, warmUp: WARM_UP_SENDS });
+  }, { count, warmUp });
 }
 
 /** Milliseconds for `count` fetches one after another (after a warm-up when asked). */
@@ -245,7 +273,22 @@ async function runRound(browser, server, order) {
     // messages/s, not after the synchronous 10,000-send burst below.
     for (const { page } of opened) await openPushSocket(page, server.origin);
     for (const { variant, page } of opened) results[variant.name].traced = await tracedPush(browser, page);
-    for (const { variant, page, cdp } of opened) results[variant.name].untraced = await untracedPush(page, cdp);
+    // Context for the collections: the no-hook page once more, its app allocating per message.
+    for (const { variant, page } of opened) {
+      if (variant.name === 'plain') results.plain.tracedAppAllocating = await tracedPush(browser, page, true);
+    }
+    const untraced = Object.fromEntries(order.map((v) => [v.name, []]));
+    for (let push = 0; push < UNTRACED_PUSHES; push++) {
+      for (const { variant, page, cdp } of opened) untraced[variant.name].push(await untracedPush(page, cdp));
+    }
+    for (const { variant } of opened) {
+      const runs = untraced[variant.name];
+      results[variant.name].untraced = {
+        received: runs.reduce((sum, r) => sum + r.received, 0),
+        cpuMicrosPerMessage: median(runs.map((r) => r.cpuMicrosPerMessage)),
+        scriptMicrosPerMessage: median(runs.map((r) => r.scriptMicrosPerMessage)),
+      };
+    }
     for (const { variant, page } of opened) {
       results[variant.name].flushDuringPush = variant.name === 'plain' ? 0 : await page.evaluate(() => framescope.stats().longest_flush_micros);
       await page.evaluate(() => window.pushSocket.close());
@@ -255,7 +298,13 @@ async function runRound(browser, server, order) {
     for (let block = 0; block < BLOCKS; block++) {
       for (const { variant, page } of opened) results[variant.name].ws += await roundTrips(page, ROUND_TRIPS / BLOCKS);
     }
-    for (const { variant, page } of opened) results[variant.name].send = await sends(page);
+    const sendBlocks = Object.fromEntries(order.map((v) => [v.name, []]));
+    for (let block = 0; block < SEND_BLOCKS; block++) {
+      for (const { variant, page } of opened) {
+        sendBlocks[variant.name].push(await sends(page, SENDS / SEND_BLOCKS, block === 0 ? WARM_UP_SENDS : 0));
+      }
+    }
+    for (const { variant } of opened) results[variant.name].send = median(sendBlocks[variant.name]) * SEND_BLOCKS;
     for (let block = 0; block < BLOCKS; block++) {
       for (const { variant, page } of opened) results[variant.name].fetch += await fetches(page, FETCHES / BLOCKS, block === 0 ? 50 : 0);
     }
@@ -288,20 +337,30 @@ async function main() {
     await server.close();
   }
 
-  // Round trips (with warm-up), the send loop and its echoes, two pushes, each with its
+  // Round trips (with warm-up), the send loops and their echoes, the pushes, each with its
   // "rate:..." command and its "rate-done" answer.
-  const expectedMessages = (ROUND_TRIPS + WARM_UP_ROUND_TRIPS) * 2 + (SENDS + WARM_UP_SENDS) * 2 + 2 * (PUSHED + 2);
+  const untracedPushed = Math.round((PUSH_RATE * UNTRACED_PUSH_MILLIS) / 1000);
+  const expectedMessages = (ROUND_TRIPS + WARM_UP_ROUND_TRIPS) * 2 + (SENDS + WARM_UP_SENDS) * 2 + (PUSHED + 2)
+    + UNTRACED_PUSHES * (untracedPushed + 2);
   const line = (label, value) => console.log(`${label.padEnd(58)} ${value}`);
   const per = (name, f) => rounds.map((r) => f(r[name], r.plain));
   console.log(`\nFramescope hook overhead (headless Chromium, loopback; ${ROUNDS} rounds, variants in rotating order; `
     + `median (min to max) over rounds of per-round figures; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)\n`);
   line('no hook: 10,000 WebSocket round trips', `${spread(per('plain', (p) => p.ws), 0)} ms`);
-  line('no hook: 10,000 send() calls', `${spread(per('plain', (p) => p.send), 1)} ms`);
+  line('no hook: 10,000 send() calls (median block of 1,000 x 10)', `${spread(per('plain', (p) => p.send), 1)} ms`);
   line('no hook: 1,000 fetches', `${spread(per('plain', (p) => p.fetch), 0)} ms`);
   line('no hook: main-thread CPU per received message, untraced', `${spread(per('plain', (p) => p.untraced.cpuMicrosPerMessage), 2)} us`);
   line('no hook: script time per received message, untraced', `${spread(per('plain', (p) => p.untraced.scriptMicrosPerMessage), 2)} us`);
   line('no hook: main-thread CPU per received message, traced', `${spread(per('plain', (p) => (p.traced.cpuTotalMillis * 1000) / p.traced.received), 2)} us`);
   line('no hook: longest main-thread task at 5,000 msg/s, CPU', `${spread(per('plain', (p) => p.traced.longestCpuMillis), 3)} ms`);
+  line('no hook: the same without the GC inside it', `${spread(per('plain', (p) => p.traced.longestCpuWithoutGcMillis), 3)} ms`);
+  line('no hook: scavenges (MinorGC) per 3 s push', spread(per('plain', (p) => p.traced.minorGcs), 0));
+  line('no hook: longest scavenge', `${spread(per('plain', (p) => p.traced.longestMinorGcMillis), 3)} ms`);
+  line('no hook: mark-compact pauses (MajorGC) per push', spread(per('plain', (p) => p.traced.majorGcs), 0));
+  line('no hook: longest mark-compact pause', `${spread(per('plain', (p) => p.traced.longestMajorGcMillis), 3)} ms`);
+  line('no hook, app splitting each message: scavenges per push', spread(per('plain', (p) => p.tracedAppAllocating.minorGcs), 0));
+  line('no hook, app splitting each message: longest scavenge', `${spread(per('plain', (p) => p.tracedAppAllocating.longestMinorGcMillis), 3)} ms`);
+  line('no hook, app splitting each message: longest task, CPU', `${spread(per('plain', (p) => p.tracedAppAllocating.longestCpuMillis), 3)} ms`);
   for (const variant of variants.slice(1)) {
     const name = variant.name;
     console.log(`\n${name === 'hook' ? 'hook (static/hook.js)' : `hook from ${variant.label}`}:`);
@@ -314,6 +373,11 @@ async function main() {
     line('  fetch throughput ratio (target >= 0.90)', spread(per(name, (h, p) => p.fetch / h.fetch), 3));
     line('  fetch added time per request', `${spread(per(name, (h, p) => ((h.fetch - p.fetch) * 1000) / FETCHES), 0)} us`);
     line('  longest main-thread task at 5,000 msg/s, CPU', `${spread(per(name, (h) => h.traced.longestCpuMillis), 3)} ms`);
+    line('  the same without the GC inside it', `${spread(per(name, (h) => h.traced.longestCpuWithoutGcMillis), 3)} ms`);
+    line('  scavenges (MinorGC) per 3 s push', spread(per(name, (h) => h.traced.minorGcs), 0));
+    line('  longest scavenge', `${spread(per(name, (h) => h.traced.longestMinorGcMillis), 3)} ms`);
+    line('  mark-compact pauses (MajorGC) per push', spread(per(name, (h) => h.traced.majorGcs), 0));
+    line('  GC time per push (all tasks)', `${spread(per(name, (h) => h.traced.gcTotalMillis), 2)} ms`);
     line('  hook batch tasks per push (from the trace)', spread(per(name, (h) => h.traced.hookTasks), 0));
     line('  hook batch task CPU: median per push', `${spread(per(name, (h) => h.traced.medianHookCpuMillis), 3)} ms`);
     line('  longest hook batch task, CPU (target <= 1 ms)', `${spread(per(name, (h) => h.traced.longestHookCpuMillis), 3)} ms`);
@@ -321,7 +385,7 @@ async function main() {
     line('  hook batch tasks that hosted a GC, per push', spread(per(name, (h) => h.traced.hookTasksWithGc), 0));
     line('  inside the longest hook batch of each round (ms CPU)', per(name, (h) => `[${h.traced.longestHookInside || 'own work'}]`).join(' '));
     line('  longest hook batch task, wall', `${spread(per(name, (h) => h.traced.longestHookWallMillis), 3)} ms`);
-    line('  longest hook batch, wall, from the hook (two pushes)', `${spread(per(name, (h) => h.flushDuringPush), 0)} us`);
+    line('  longest hook batch, wall, from the hook (the pushes)', `${spread(per(name, (h) => h.flushDuringPush), 0)} us`);
     line('  longest hook batch over the whole page, bursts included', `${spread(per(name, (h) => h.captured.stats.longest_flush_micros), 0)} us`);
     line('  ws_message events delivered per page', `${per(name, (h) => h.captured.messages).join(', ')} (expected ${expectedMessages})`);
     line('  events dropped by the hook', per(name, (h) => h.captured.stats.dropped).join(', '));
