@@ -1,7 +1,9 @@
 // How the in-page hook hands out what it captured: a backlog is delivered in bounded slices
 // with the page's own tasks running in between, WebSocket messages (queued raw and built at
 // flush time) keep their content even when the app changes or transfers its buffers, the
-// body cap applies to them, and their timestamps are taken on the message path.
+// body cap applies to them, their timestamps are taken on the message path, and the arrays
+// and events handed out stay as they were while the hook reuses its message entries and
+// queue storage for later messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useHookServerAndBrowser } from './hook-fixture.mjs';
@@ -137,6 +139,72 @@ test('the body cap applies to WebSocket messages in UTF-8 bytes, and message tim
   }
   for (const event of result.messages.filter((e) => e.direction === 'received')) {
     assert.ok(event.time_micros >= result.before - slack && event.time_micros <= result.afterEcho + slack, `received at ${event.time_micros}`);
+  }
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('batches a subscriber keeps stay intact while later messages reuse the hook entries and queue storage; each event names its own socket', async () => {
+  const { page, errors, close } = await fixture.openPage('hook=1');
+  const result = await page.evaluate(async ({ origin }) => {
+    const kept = [];
+    framescope.subscribe((batch) => kept.push({ batch, atDelivery: JSON.stringify(batch) }));
+    const open = async () => {
+      const socket = new WebSocket(origin.replace('http', 'ws') + '/ws/echo');
+      await new Promise((resolve) => { socket.onopen = resolve; });
+      return socket;
+    };
+    const sockets = [await open(), await open()];
+    // Rounds of interleaved sends on two sockets: small rounds that the entry pool covers
+    // and one of 3,000 that outgrows it, each echoed back (received messages too).
+    let echoes = 0;
+    let expected = 0;
+    let wake = () => {};
+    for (const socket of sockets) socket.onmessage = () => { echoes += 1; if (echoes === expected) wake(); };
+    for (const [round, perSocket] of [[0, 50], [1, 50], [2, 3000], [3, 50], [4, 50]]) {
+      expected += perSocket * 2;
+      const echoed = new Promise((resolve) => { wake = resolve; });
+      for (let i = 0; i < perSocket; i++) {
+        sockets[0].send(`a-${round}-${i}`);
+        sockets[1].send(`b-${round}-${i}`);
+      }
+      await echoed;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    for (const socket of sockets) socket.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const batches = kept.map((k) => k.batch);
+    const events = batches.flat();
+    const messages = events.filter((event) => event.type === 'ws_message');
+    const ids = events.filter((event) => event.type === 'ws_connect').map((event) => event.connection_id);
+    return {
+      changedAfterDelivery: kept.filter((k) => JSON.stringify(k.batch) !== k.atDelivery).length,
+      distinctArrays: new Set(batches).size,
+      arrays: batches.length,
+      distinctEvents: new Set(events).size,
+      events: events.length,
+      wrongSocket: messages.filter((event) => event.connection_id !== ids[event.payload.data.startsWith('a-') ? 0 : 1]).length,
+      perSocket: ids.map((id) => messages.filter((event) => event.connection_id === id)
+        .map((event) => [event.direction, event.payload.data, event.time_micros])),
+      stats: framescope.stats(),
+    };
+  }, { origin: fixture.server.origin });
+  assert.equal(result.changedAfterDelivery, 0, 'a delivered batch changed afterwards');
+  assert.equal(result.distinctArrays, result.arrays, 'two deliveries shared one array');
+  assert.equal(result.distinctEvents, result.events, 'an event object was handed out twice');
+  assert.equal(result.wrongSocket, 0);
+  assert.equal(result.stats.dropped, 0);
+  for (const [index, prefix] of ['a', 'b'].entries()) {
+    const texts = [];
+    for (const [round, perSocket] of [[0, 50], [1, 50], [2, 3000], [3, 50], [4, 50]]) {
+      for (let i = 0; i < perSocket; i++) texts.push(`${prefix}-${round}-${i}`);
+    }
+    const list = result.perSocket[index];
+    assert.deepEqual(list.filter(([direction]) => direction === 'sent').map(([, data]) => data), texts);
+    assert.deepEqual(list.filter(([direction]) => direction === 'received').map(([, data]) => data), texts);
+    // In capture order, the times of one connection never go backwards.
+    const times = list.map(([, , time]) => time);
+    assert.ok(times.every((time, i) => i === 0 || time >= times[i - 1]), `${prefix}: times go backwards`);
   }
   assert.deepEqual(errors, []);
   await close();
