@@ -280,3 +280,143 @@ async fn a_failed_preflighted_cross_origin_call_is_listed_in_the_cors_panel() {
     assert!(text.to_ascii_lowercase().contains("content-type"), "{text}");
     drop(handle);
 }
+
+/// The `data-selection` of every table row in DOM order, with its element.
+fn table_rows(host: &web_sys::HtmlElement) -> Vec<(String, web_sys::Element)> {
+    let list = host
+        .query_selector_all("[data-testid='frame-row']")
+        .unwrap();
+    (0..list.length())
+        .map(|index| {
+            let row: web_sys::Element = list.item(index).unwrap().dyn_into().unwrap();
+            (row.get_attribute("data-selection").unwrap(), row)
+        })
+        .collect()
+}
+
+fn call_number(selection: &str) -> u64 {
+    selection.strip_prefix('c').unwrap().parse().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn scrolling_moves_only_the_rows_entering_and_leaving_the_view() {
+    let host = host();
+    let (inspector, handle) = mount_inspector(&host);
+    inspector.receive(websocket_calls(2_000));
+    for _ in 0..100 {
+        if inspector.rows.with_untracked(|rows| rows.total) == 2_000 {
+            break;
+        }
+        sleep(50).await;
+    }
+    let list: web_sys::HtmlElement = host
+        .query_selector("[data-testid='frame-list']")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    // The stylesheet is not loaded here: make the table scroll as the dashboard's does.
+    list.set_attribute("style", "overflow:auto;min-height:0")
+        .unwrap();
+    inspector.follow.set(false);
+    sleep(50).await;
+    let mut previous = Vec::new();
+    // Down, then up by three rows, then a jump: after each, the rows are the window's
+    // calls in order, and rows that stayed in view kept their element.
+    for (step, top) in [8_000, 8_060, 8_000, 20_000].into_iter().enumerate() {
+        list.set_scroll_top(top);
+        sleep(80).await;
+        let rows = table_rows(&host);
+        assert!(rows.len() > 10, "{} rows at {top}", rows.len());
+        let numbers: Vec<u64> = rows
+            .iter()
+            .map(|(selection, _)| call_number(selection))
+            .collect();
+        assert!(
+            numbers.windows(2).all(|pair| pair[1] == pair[0] + 1),
+            "rows out of order at {top}: {numbers:?}"
+        );
+        let first_shown = inspector
+            .store
+            .with_value(|store| store.session().call_at(top as usize / 20).unwrap().call_id);
+        assert!(
+            numbers.contains(&first_shown),
+            "call at the top of the view missing"
+        );
+        let rebuilt = rows
+            .iter()
+            .filter(|(selection, element)| {
+                previous
+                    .iter()
+                    .find(|(before, _): &&(String, web_sys::Element)| before == selection)
+                    .is_none_or(|(_, before)| !before.is_same_node(Some(element)))
+            })
+            .count();
+        match step {
+            0 => assert_eq!(rebuilt, rows.len()),
+            1 | 2 => assert_eq!(rebuilt, 3, "a three-row scroll rebuilt {rebuilt} rows"),
+            _ => assert_eq!(rebuilt, rows.len(), "nothing in common after a jump"),
+        }
+        previous = rows;
+    }
+
+    // One listener for the body: a click on a cell selects its row, and only that row is
+    // drawn selected.
+    let (first, second) = (previous[2].clone(), previous[5].clone());
+    let cell: web_sys::HtmlElement = first
+        .1
+        .query_selector("td.col-method")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    cell.click();
+    sleep(30).await;
+    assert_eq!(
+        inspector.selected.get_untracked(),
+        Some(Selection::Call(call_number(&first.0)))
+    );
+    assert_eq!(
+        first.1.get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    assert!(first.1.class_list().contains("selected"));
+    second.1.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    sleep(30).await;
+    assert_eq!(
+        inspector.selected.get_untracked(),
+        Some(Selection::Call(call_number(&second.0)))
+    );
+    assert!(!first.1.class_list().contains("selected"));
+    assert_eq!(
+        first.1.get_attribute("aria-selected").as_deref(),
+        Some("false")
+    );
+    assert!(second.1.class_list().contains("selected"));
+    assert_eq!(count(&host, "[data-testid='frame-row'].selected"), 1);
+
+    // Group headers toggle their group when clicked.
+    inspector.grouped.set(true);
+    list.set_scroll_top(0);
+    sleep(80).await;
+    let group: web_sys::HtmlElement = host
+        .query_selector("[data-testid='group-row']")
+        .unwrap()
+        .expect("a group header")
+        .dyn_into()
+        .unwrap();
+    let key = group.get_attribute("data-group").unwrap();
+    group.click();
+    sleep(50).await;
+    assert!(
+        inspector
+            .collapsed
+            .with_untracked(|collapsed| collapsed.contains(&key))
+    );
+    assert_eq!(
+        count(&host, "[data-testid='frame-row']"),
+        0,
+        "the only group is collapsed"
+    );
+    drop(handle);
+}

@@ -1,9 +1,22 @@
+//! The live call/frame table, virtualized: only the rows in view (plus a few above and
+//! below) are in the DOM.
+//!
+//! Data enters as the inspector's derived rows ([`crate::state::Inspector::rows`]) and the
+//! scroll position; it leaves as `<tr>` elements kept by key in [`RenderedRows`]. A row's
+//! element is built once and reused while the row stays in the window; scrolling by a few
+//! rows inserts and removes only those few, in either direction, so the browser restyles
+//! and lays out only what changed. Clicks are handled once for the whole body (delegation)
+//! rather than by a listener per row. Captured text is only ever set as text content.
+
+use std::collections::HashMap;
+
 use inspector_core::view::format::{format_clock, format_latency, format_size};
 use inspector_core::view::table::{
     Column, GroupedRow, SortOrder, call_direction, direction_arrow, row_window,
 };
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::bridge;
 use crate::state::{Selection, ViewMode, use_inspector};
@@ -12,21 +25,30 @@ use crate::store::Store;
 /// Height of one table row in pixels (fixed, so the window can be computed without
 /// measuring rows).
 pub const ROW_HEIGHT_PX: u32 = 20;
-const OVERSCAN_ROWS: usize = 12;
+const OVERSCAN_ROWS: usize = 6;
 
-/// One rendered line of the table, fully formatted. Used as the `<For>` key, so a row's
-/// DOM is rebuilt only when something it shows changes.
+/// One rendered line of the table, fully formatted. Used as the row's key in
+/// [`RenderedRows`], so a row's DOM is rebuilt only when something it shows changes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum RowView {
+    /// A call or frame.
     Row {
+        /// What clicking the row selects.
         selection: Selection,
+        /// Time, transport, direction, method, request id, outcome, latency, size.
         cells: [String; 8],
+        /// The `outcome-…` class of the outcome cell and the row's `data-outcome`.
         outcome_class: &'static str,
+        /// Drawn as an error.
         error: bool,
     },
+    /// A connection's group header.
     Group {
+        /// The group's key (what collapsing remembers).
         key: String,
+        /// The header text.
         label: String,
+        /// Collapsed or not.
         collapsed: bool,
     },
 }
@@ -177,6 +199,50 @@ pub fn FrameList() -> impl IntoView {
             })
         })
     });
+
+    // The rows in view, kept in the DOM by key between the two spacers.
+    let body = NodeRef::<html::Tbody>::new();
+    let top_spacer = NodeRef::<html::Tr>::new();
+    let rendered = StoredValue::new_local(RenderedRows::default());
+    Effect::new(move |_| {
+        let (Some(body), Some(top_spacer)) = (body.get(), top_spacer.get()) else {
+            return;
+        };
+        let selected = inspector.selected.get_untracked();
+        visible.with(|views| {
+            rendered.update_value(|rendered| {
+                if let Err(error) = rendered.show(&body, &top_spacer, views, selected) {
+                    leptos::logging::warn!("table rows not updated: {error:?}");
+                }
+            });
+        });
+    });
+    Effect::new(move |_| {
+        let selected = inspector.selected.get();
+        rendered.update_value(|rendered| rendered.mark_selected(selected));
+    });
+    let on_row_click = move |event: web_sys::MouseEvent| {
+        let Some(row) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest("tr").ok().flatten())
+        else {
+            return;
+        };
+        if let Some(selection) = row
+            .get_attribute(SELECTION_ATTRIBUTE)
+            .as_deref()
+            .and_then(parse_selection)
+        {
+            inspector.selected.set(Some(selection));
+        } else if let Some(key) = row.get_attribute("data-group") {
+            inspector.collapsed.update(|collapsed| {
+                if !collapsed.remove(&key) {
+                    collapsed.insert(key);
+                }
+            });
+        }
+    };
 
     let measure = move || {
         if let Some(element) = container.get_untracked() {
@@ -344,13 +410,8 @@ pub fn FrameList() -> impl IntoView {
                 <thead>
                     <tr>{header}</tr>
                 </thead>
-                <tbody>
-                    <tr class="fs-spacer" style=space_above aria-hidden="true"></tr>
-                    <For
-                        each=move || visible.get()
-                        key=|row| row.clone()
-                        children=move |row| render_row(row)
-                    />
+                <tbody node_ref=body on:click=on_row_click>
+                    <tr class="fs-spacer" style=space_above aria-hidden="true" node_ref=top_spacer></tr>
                     <tr class="fs-spacer" style=space_below aria-hidden="true"></tr>
                 </tbody>
             </table>
@@ -368,32 +429,132 @@ pub fn FrameList() -> impl IntoView {
     }
 }
 
-fn render_row(row: RowView) -> impl IntoView {
-    let inspector = use_inspector();
-    match row {
+/// The attribute of a row's `<tr>` that names what clicking it selects.
+const SELECTION_ATTRIBUTE: &str = "data-selection";
+
+fn selection_attribute(selection: Selection) -> String {
+    match selection {
+        Selection::Call(call_id) => format!("c{call_id}"),
+        Selection::Frame(frame_id) => format!("f{frame_id}"),
+    }
+}
+
+fn parse_selection(text: &str) -> Option<Selection> {
+    match text.split_at_checked(1)? {
+        ("c", id) => id.parse().ok().map(Selection::Call),
+        ("f", id) => id.parse().ok().map(Selection::Frame),
+        _ => None,
+    }
+}
+
+fn row_class(error: bool, selected: bool) -> &'static str {
+    match (error, selected) {
+        (false, false) => "",
+        (true, false) => "error",
+        (false, true) => "selected",
+        (true, true) => "error selected",
+    }
+}
+
+/// The `<tr>` elements of the rows in view, in table order, each under its [`RowView`].
+#[derive(Default)]
+struct RenderedRows {
+    rows: Vec<(RowView, web_sys::Element)>,
+    selected: Option<Selection>,
+}
+
+impl RenderedRows {
+    /// Makes the rows after `top_spacer` in `body` show `views`, in order: rows already
+    /// shown keep their element (moved only when their order changed), the others are
+    /// built, and rows no longer in view are removed.
+    fn show(
+        &mut self,
+        body: &web_sys::HtmlTableSectionElement,
+        top_spacer: &web_sys::HtmlTableRowElement,
+        views: &[RowView],
+        selected: Option<Selection>,
+    ) -> Result<(), JsValue> {
+        let document = body
+            .owner_document()
+            .ok_or("the table is not in a document")?;
+        let mut previous: HashMap<RowView, web_sys::Element> = self.rows.drain(..).collect();
+        let mut next = Vec::with_capacity(views.len());
+        for view in views {
+            let element = match previous.remove(view) {
+                Some(element) => element,
+                None => build_row(&document, view, selected)?,
+            };
+            next.push((view.clone(), element));
+        }
+        for element in previous.into_values() {
+            element.remove();
+        }
+        // Walk the DOM after the top spacer: a row already in its place stays, any other
+        // is inserted (or moved) before the first row not yet in place.
+        let mut cursor: Option<web_sys::Node> = top_spacer.next_sibling();
+        for (_, element) in &next {
+            let in_place = cursor
+                .as_ref()
+                .is_some_and(|node| node.is_same_node(Some(element)));
+            if in_place {
+                cursor = element.next_sibling();
+            } else {
+                body.insert_before(element, cursor.as_ref())?;
+            }
+        }
+        self.rows = next;
+        self.selected = selected;
+        Ok(())
+    }
+
+    /// Highlights the row of `selected` (and no other).
+    fn mark_selected(&mut self, selected: Option<Selection>) {
+        if self.selected == selected {
+            return;
+        }
+        for (view, element) in &self.rows {
+            let RowView::Row {
+                selection, error, ..
+            } = view
+            else {
+                continue;
+            };
+            let was = self.selected == Some(*selection);
+            let is = selected == Some(*selection);
+            if was != is {
+                element.set_class_name(row_class(*error, is));
+                // Setting an attribute on a live element cannot fail.
+                let _ = element.set_attribute("aria-selected", if is { "true" } else { "false" });
+            }
+        }
+        self.selected = selected;
+    }
+}
+
+/// Builds the `<tr>` of `view` (text only through text content, never as HTML).
+fn build_row(
+    document: &web_sys::Document,
+    view: &RowView,
+    selected: Option<Selection>,
+) -> Result<web_sys::Element, JsValue> {
+    let row = document.create_element("tr")?;
+    match view {
         RowView::Group {
             key,
             label,
             collapsed,
         } => {
-            let toggle_key = key.clone();
-            let toggle = move |_| {
-                let key = toggle_key.clone();
-                inspector.collapsed.update(|collapsed| {
-                    if !collapsed.remove(&key) {
-                        collapsed.insert(key);
-                    }
-                });
-            };
-            view! {
-                <tr class="fs-group" data-testid="group-row" data-group=key on:click=toggle>
-                    <td colspan="8">
-                        <span class="fs-twisty">{if collapsed { "▸ " } else { "▾ " }}</span>
-                        {label}
-                    </td>
-                </tr>
-            }
-            .into_any()
+            row.set_class_name("fs-group");
+            row.set_attribute("data-testid", "group-row")?;
+            row.set_attribute("data-group", key)?;
+            let cell = document.create_element("td")?;
+            cell.set_attribute("colspan", "8")?;
+            let twisty = document.create_element("span")?;
+            twisty.set_class_name("fs-twisty");
+            twisty.set_text_content(Some(if *collapsed { "▸ " } else { "▾ " }));
+            cell.append_child(&twisty)?;
+            cell.append_child(&document.create_text_node(label))?;
+            row.append_child(&cell)?;
         }
         RowView::Row {
             selection,
@@ -401,40 +562,34 @@ fn render_row(row: RowView) -> impl IntoView {
             outcome_class,
             error,
         } => {
-            let selected = move || inspector.selected.get() == Some(selection);
-            let [
-                time,
-                transport,
-                direction,
-                method,
-                request_id,
-                outcome,
-                latency,
-                size,
-            ] = cells;
-            let title = method.clone();
-            let transport_attribute = transport.clone();
-            view! {
-                <tr
-                    data-testid="frame-row"
-                    data-transport=transport_attribute
-                    data-outcome=outcome_class
-                    class:selected=selected
-                    class:error=error
-                    aria-selected=move || if selected() { "true" } else { "false" }
-                    on:click=move |_| inspector.selected.set(Some(selection))
-                >
-                    <td class="col-time">{time}</td>
-                    <td class="col-transport">{transport}</td>
-                    <td class="col-dir">{direction}</td>
-                    <td class="col-method" title=title>{method}</td>
-                    <td class="col-id">{request_id}</td>
-                    <td class=format!("col-outcome outcome-{outcome_class}")>{outcome}</td>
-                    <td class="col-latency">{latency}</td>
-                    <td class="col-size">{size}</td>
-                </tr>
+            let is_selected = selected == Some(*selection);
+            row.set_class_name(row_class(*error, is_selected));
+            row.set_attribute("data-testid", "frame-row")?;
+            row.set_attribute("data-transport", &cells[1])?;
+            row.set_attribute("data-outcome", outcome_class)?;
+            row.set_attribute(SELECTION_ATTRIBUTE, &selection_attribute(*selection))?;
+            row.set_attribute("aria-selected", if is_selected { "true" } else { "false" })?;
+            let outcome_cell_class = format!("col-outcome outcome-{outcome_class}");
+            let classes = [
+                "col-time",
+                "col-transport",
+                "col-dir",
+                "col-method",
+                "col-id",
+                outcome_cell_class.as_str(),
+                "col-latency",
+                "col-size",
+            ];
+            for (index, (class, text)) in classes.iter().zip(cells).enumerate() {
+                let cell = document.create_element("td")?;
+                cell.set_class_name(class);
+                if index == 3 {
+                    cell.set_attribute("title", text)?;
+                }
+                cell.set_text_content(Some(text));
+                row.append_child(&cell)?;
             }
-            .into_any()
         }
     }
+    Ok(row)
 }
