@@ -437,13 +437,14 @@
   //    tasks run in between.
   //
   //    Garbage: at thousands of messages per second every allocated byte per message brings
-  //    the next young-generation collection (scavenge) closer, and a scavenge takes one to
-  //    a few milliseconds here, mostly copying objects the browser itself still holds
-  //    (received `data` strings). So the message path allocates nothing of its own: message
-  //    entries come from a pool and go back to it once built, the queue array keeps its
-  //    storage (slots are cleared, not the array replaced), and a slice collects its events
-  //    in a kept scratch array, so the only garbage per message is the capture event handed
-  //    out (event, payload and its timestamp).
+  //    the next young-generation collection (scavenge) closer. A scavenge pauses whichever
+  //    task allocates when the young generation is full, for a time set mostly by what the
+  //    browser keeps per received message (the message event's wrapper and its `data`), so
+  //    the hook can only make them rarer. The message path allocates nothing of its own:
+  //    message entries come from a pool and go back to it once built, the queue array keeps
+  //    its storage (slots are cleared, not the array replaced), and a slice collects its
+  //    events in a kept scratch array, so the garbage per message is the capture event
+  //    handed out (event, payload and its timestamp).
   // ---------------------------------------------------------------------------------------
   var queue = []; // Entries in capture order in [queueHead, queueTail); delivered slots are null.
   var queueHead = 0; // First slot of `queue` that may still hold an entry.
@@ -673,8 +674,10 @@
     if (queueHead === queueTail) {
       queueHead = 0;
       queueTail = 0;
-    } else if (queueTail - queueHead > 2 * queuedCount + 64 || queueHead > 4096) {
-      // Moves the live entries to the front, in order, in place.
+    } else if (queueTail - queueHead > 2 * queuedCount + 64 || (queueHead > 4096 && queueHead > queuedCount)) {
+      // Moves the live entries to the front, in order, in place: when delivered slots
+      // outnumber them behind a waiting entry, or ahead of them (a backlog never fully
+      // drained), so the work is at most the slots delivered since the last move.
       var to = 0;
       for (var i = queueHead; i < queueTail; i++) {
         if (queue[i] !== null) {
