@@ -440,11 +440,11 @@
   //    the next young-generation collection (scavenge) closer. A scavenge pauses whichever
   //    task allocates when the young generation is full, for a time set mostly by what the
   //    browser keeps per received message (the message event's wrapper and its `data`), so
-  //    the hook can only make them rarer. The message path allocates nothing of its own:
-  //    message entries come from a pool and go back to it once built, the queue array keeps
-  //    its storage (slots are cleared, not the array replaced), and a slice collects its
-  //    events in a kept scratch array, so the garbage per message is the capture event
-  //    handed out (event, payload and its timestamp).
+  //    the hook can only make them rarer. The message path allocates at most the number of
+  //    its clock reading: message entries come from a pool and go back to it once built,
+  //    the queue array keeps its storage (slots are cleared, not the array replaced), and a
+  //    slice collects its events in a kept scratch array, so the garbage per message is the
+  //    capture event handed out (event, payload and its timestamp).
   // ---------------------------------------------------------------------------------------
   var queue = []; // Entries in capture order in [queueHead, queueTail); delivered slots are null.
   var queueHead = 0; // First slot of `queue` that may still hold an entry.
