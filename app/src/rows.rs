@@ -189,6 +189,22 @@ impl RowDeriver {
         self.dropped_front
     }
 
+    /// The positions of the last update when they were derived with `settings` from the
+    /// store's current content: what another view following the same filter can use instead
+    /// of filtering every call again.
+    pub fn positions_for(&self, store: &Store, settings: &RowSettings) -> Option<&[u32]> {
+        let session = store.session();
+        let (len, evicted) = match settings.mode {
+            ViewMode::Calls => (session.call_count(), session.evicted().calls),
+            ViewMode::Frames => (session.frame_count(), session.evicted().frames),
+        };
+        let current = self.settings.as_ref() == Some(settings)
+            && self.generation == session.generation()
+            && self.seen_len == len
+            && self.seen_evicted == evicted;
+        current.then_some(self.positions.as_slice())
+    }
+
     /// How many updates were full, appended or remapped so far.
     pub fn counts(&self) -> DeriveCounts {
         self.counts

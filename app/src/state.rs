@@ -573,6 +573,36 @@ impl Inspector {
         self.schedule_stats();
     }
 
+    /// The table's filtered call positions in the store, in time order, when the table
+    /// shows calls sorted by time ascending (the charts then follow the filter without
+    /// filtering every call again); `None` otherwise.
+    pub fn with_matched_calls_by_time<R>(
+        self,
+        read: impl FnOnce(&Store, &[u32]) -> R,
+    ) -> Option<R> {
+        if self.mode.get_untracked() != ViewMode::Calls
+            || self.sort.get_untracked() != (Column::Time, SortOrder::Ascending)
+        {
+            return None;
+        }
+        // Brings the rows (and the deriver) up to date with the store first.
+        self.rows.with_untracked(|_| ());
+        let settings = RowSettings {
+            query: self.valid_query.get_untracked(),
+            quick: self.quick.get_untracked(),
+            mode: ViewMode::Calls,
+            column: Column::Time,
+            order: SortOrder::Ascending,
+        };
+        let mut read = Some(read);
+        self.store.with_value(|store| {
+            self.deriver.with_value(|deriver| {
+                let positions = deriver.positions_for(store, &settings)?;
+                read.take().map(|read| read(store, positions))
+            })
+        })
+    }
+
     /// How the table's rows were kept up to date so far (for tests and benchmarks).
     pub fn derive_counts(self) -> crate::rows::DeriveCounts {
         self.deriver.with_value(RowDeriver::counts)

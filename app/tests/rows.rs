@@ -282,3 +282,85 @@ fn payload_text_matches_and_settings_changes_derive_again() {
     deriver.update(&store, &nowhere);
     assert_eq!(deriver.counts().full, 4, "reset derives from scratch");
 }
+
+/// The calls at sorted `positions` of a session, as the charts read the table's rows.
+struct AtPositions<'a> {
+    session: &'a inspector_core::session::Session,
+    positions: &'a [u32],
+}
+
+impl inspector_core::view::table::RowSource<inspector_core::model::Call> for AtPositions<'_> {
+    fn row_count(&self) -> usize {
+        self.positions.len()
+    }
+
+    fn row(&self, index: usize) -> Option<&inspector_core::model::Call> {
+        self.session.call_at(*self.positions.get(index)? as usize)
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_charts_reuse_the_rows_only_while_they_match_the_store_and_filter() {
+    use framescope_app::rows::call_matches;
+    use inspector_core::view::timeline::timeline;
+
+    let by_payload = settings(
+        "-method:System.Ping user-3",
+        ViewMode::Calls,
+        Column::Time,
+        SortOrder::Ascending,
+    );
+    let other = settings(
+        "user-4",
+        ViewMode::Calls,
+        Column::Time,
+        SortOrder::Ascending,
+    );
+    let mut store = Store::with_config(SessionConfig {
+        max_frames: 600,
+        call_timeout_micros: Some(3_000),
+        ..SessionConfig::default()
+    });
+    let mut deriver = RowDeriver::new();
+    let mut checked = 0;
+    for (index, batch) in stream(1_200, 11).into_iter().enumerate() {
+        let now_micros = batch
+            .iter()
+            .map(|event| event.time_micros)
+            .max()
+            .unwrap_or(0);
+        store.ingest(&batch, now_micros);
+        assert_eq!(
+            deriver.positions_for(&store, &by_payload),
+            None,
+            "batch {index}: rows derived before the batch must not be reused"
+        );
+        deriver.update(&store, &by_payload);
+        assert_eq!(deriver.positions_for(&store, &other), None);
+        let positions = deriver.positions_for(&store, &by_payload).unwrap();
+        let session = store.session();
+        if session.evicted().frames > 0 {
+            // Payload text matched while the frames were there (see above): the charts
+            // follow the table, not a derivation from scratch.
+            continue;
+        }
+        let Some(last) = session.calls().next_back() else {
+            continue;
+        };
+        let from_rows = timeline(
+            &AtPositions { session, positions },
+            last.started_micros,
+            1_000,
+            40,
+            |_| true,
+        );
+        let from_scratch = timeline(&store.calls(), last.started_micros, 1_000, 40, |call| {
+            call_matches(session, &by_payload, call)
+        });
+        assert_eq!(from_rows, from_scratch, "batch {index}");
+        checked += 1;
+        assert!(from_rows.iter().any(|bucket| bucket.calls() > 0) || index < 3);
+    }
+    assert!(checked > 5, "{checked} batches compared");
+    assert!(store.session().evicted().calls > 0, "the cap evicted calls");
+}

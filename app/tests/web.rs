@@ -315,8 +315,9 @@ async fn scrolling_moves_only_the_rows_entering_and_leaving_the_view() {
         .unwrap()
         .dyn_into()
         .unwrap();
-    // The stylesheet is not loaded here: make the table scroll as the dashboard's does.
-    list.set_attribute("style", "overflow:auto;min-height:0")
+    // The stylesheet is not loaded here: make the table scroll as the dashboard's does
+    // (without scroll anchoring, which would move the view when rows come and go above).
+    list.set_attribute("style", "overflow:auto;min-height:0;overflow-anchor:none")
         .unwrap();
     inspector.follow.set(false);
     sleep(50).await;
@@ -325,8 +326,24 @@ async fn scrolling_moves_only_the_rows_entering_and_leaving_the_view() {
     // calls in order, and rows that stayed in view kept their element.
     for (step, top) in [8_000, 8_060, 8_000, 20_000].into_iter().enumerate() {
         list.set_scroll_top(top);
-        sleep(80).await;
-        let rows = table_rows(&host);
+        let first_shown = inspector
+            .store
+            .with_value(|store| store.session().call_at(top as usize / 20).unwrap().call_id);
+        // The window follows on the next scroll event: wait for it (a loaded machine may
+        // take several frames).
+        let mut rows = table_rows(&host);
+        for _ in 0..100 {
+            let moved = rows.first().map(|(selection, _)| selection)
+                != previous.first().map(|(selection, _)| selection);
+            let shows_top = rows
+                .iter()
+                .any(|(selection, _)| call_number(selection) == first_shown);
+            if moved && shows_top {
+                break;
+            }
+            sleep(20).await;
+            rows = table_rows(&host);
+        }
         assert!(rows.len() > 10, "{} rows at {top}", rows.len());
         let numbers: Vec<u64> = rows
             .iter()
@@ -336,9 +353,6 @@ async fn scrolling_moves_only_the_rows_entering_and_leaving_the_view() {
             numbers.windows(2).all(|pair| pair[1] == pair[0] + 1),
             "rows out of order at {top}: {numbers:?}"
         );
-        let first_shown = inspector
-            .store
-            .with_value(|store| store.session().call_at(top as usize / 20).unwrap().call_id);
         assert!(
             numbers.contains(&first_shown),
             "call at the top of the view missing"

@@ -265,32 +265,72 @@ pub fn contains_text(haystack: &[u8], needle: &[u8]) -> bool {
     contains_ignore_ascii_case(haystack, needle)
 }
 
+/// `0x01` in every byte of a word.
+const EVERY_BYTE_ONE: u64 = u64::from_le_bytes([0x01; 8]);
+/// `0x80` in every byte of a word.
+const EVERY_BYTE_HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+/// `0x20`, the ASCII case bit, in every byte of a word.
+const EVERY_BYTE_CASE: u64 = u64::from_le_bytes([0x20; 8]);
+
+/// The high bit of every zero byte of `word` set (the lowest one exactly; one above a zero
+/// byte may be set too, so candidates are always verified).
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(EVERY_BYTE_ONE) & !word & EVERY_BYTE_HIGH
+}
+
 /// ASCII case-insensitive substring search; `needle` must already be ASCII-lowercase.
+///
+/// Free text is searched in every retained payload when a filter is typed, so this is the
+/// filter's hot loop. It reads the haystack eight bytes at a time: a position is a
+/// candidate when its byte, and the byte after it, equal the needle's first two bytes once
+/// the ASCII case bit is set in both (a superset of the real matches, found with word
+/// arithmetic, no allocation and no lowered copy of the haystack); only candidates are
+/// compared in full.
 fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
-        return true;
+    let (first, second) = match needle {
+        [] => return true,
+        _ if haystack.len() < needle.len() => return false,
+        [only] => return haystack.iter().any(|byte| byte.eq_ignore_ascii_case(only)),
+        [first, second, ..] => (*first, *second),
     };
-    if haystack.len() < needle.len() {
-        return false;
-    }
-    let candidates = &haystack[..=haystack.len() - needle.len()];
-    let rest_matches = |index: usize| {
+    let matches_at = |start: usize| {
         haystack
-            .get(index + 1..index + needle.len())
-            .is_some_and(|window| window.eq_ignore_ascii_case(rest))
+            .get(start..start + needle.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(needle))
     };
-    if first.is_ascii_lowercase() {
-        // An ASCII letter and its upper case differ only in bit 0x20: one comparison.
-        candidates
-            .iter()
-            .enumerate()
-            .any(|(index, &byte)| byte | 0x20 == first && rest_matches(index))
-    } else {
-        candidates
-            .iter()
-            .enumerate()
-            .any(|(index, &byte)| byte == first && rest_matches(index))
+    let last_start = haystack.len() - needle.len();
+    let wanted_first = EVERY_BYTE_ONE * u64::from(first | 0x20);
+    let wanted_second = EVERY_BYTE_ONE * u64::from(second | 0x20);
+    // The last byte of a word has its successor in the next word: it stays a candidate on
+    // its first byte alone.
+    let last_lane = 0x80 << 56;
+    let mut start = 0;
+    for chunk in haystack.chunks_exact(8) {
+        if start > last_start {
+            return false;
+        }
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(bytes) | EVERY_BYTE_CASE;
+        let first_matches = zero_bytes(word ^ wanted_first);
+        if first_matches != 0 {
+            let mut candidates =
+                first_matches & ((zero_bytes(word ^ wanted_second) >> 8) | last_lane);
+            while candidates != 0 {
+                let candidate = start + (candidates.trailing_zeros() / 8) as usize;
+                if candidate > last_start {
+                    return false;
+                }
+                if matches_at(candidate) {
+                    return true;
+                }
+                candidates &= candidates - 1;
+            }
+        }
+        start += 8;
     }
+    (start..=last_start).any(matches_at)
 }
 
 /// Matches on the error code: exact number or a pattern like `5xx`.
@@ -1534,5 +1574,76 @@ mod tests {
             .map(|c| c.method.as_str())
             .collect();
         assert_eq!(methods, ["A.x", "A.z"]);
+    }
+
+    /// The obvious search, as the reference for the word-at-a-time one.
+    fn contains_reference(haystack: &[u8], needle: &[u8]) -> bool {
+        needle.is_empty()
+            || haystack
+                .windows(needle.len())
+                .any(|window| window.eq_ignore_ascii_case(needle))
+    }
+
+    #[test]
+    fn text_search_agrees_with_the_obvious_search_at_every_position_and_length() {
+        // Letters in both cases, bytes one case bit away from them ('@' and '`', '[' and
+        // '{', control bytes), UTF-8 and zero bytes: everything the candidate test folds.
+        let alphabet: &[u8] = b"aAbB@`[{_\x7f\x01!0 \"\xc3\xa9\x00uUsSeErR";
+        let needles: [&[u8]; 10] = [
+            b"user",
+            b"ab",
+            b"a",
+            b"@`",
+            b"_\x7f",
+            b"\xc3\xa9",
+            b"\x00u",
+            b"\"a\"",
+            b"zz",
+            b"bab",
+        ];
+        let mut seed: u32 = 0x9e37_79b9;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let mut found = 0;
+        for length in 0..40 {
+            for _ in 0..60 {
+                let haystack: Vec<u8> = (0..length)
+                    .map(|_| alphabet[next() as usize % alphabet.len()])
+                    .collect();
+                for needle in needles {
+                    let expected = contains_reference(&haystack, needle);
+                    found += usize::from(expected);
+                    assert_eq!(
+                        contains_ignore_ascii_case(&haystack, needle),
+                        expected,
+                        "{:?} in {:?}",
+                        String::from_utf8_lossy(needle),
+                        String::from_utf8_lossy(&haystack)
+                    );
+                }
+            }
+        }
+        assert!(
+            found > 1_000,
+            "the generated cases must contain matches too ({found})"
+        );
+        // A match at every offset of a long haystack, the needle in any case.
+        for offset in 0..70 {
+            let mut haystack = vec![b'x'; 80];
+            haystack[offset..offset + 4].copy_from_slice(b"UsEr");
+            assert!(
+                contains_ignore_ascii_case(&haystack, b"user"),
+                "at {offset}"
+            );
+            haystack[offset + 3] = b'_';
+            assert!(
+                !contains_ignore_ascii_case(&haystack, b"user"),
+                "near miss at {offset}"
+            );
+        }
     }
 }

@@ -1,9 +1,10 @@
 use std::ops::Range;
 
-use inspector_core::model::Outcome;
+use inspector_core::model::{Call, Outcome};
+use inspector_core::session::Session;
 use inspector_core::stats::HistogramBucket;
 use inspector_core::view::format::{format_latency, format_rate};
-use inspector_core::view::table::{Column, GroupedRow, SortOrder, transport_index};
+use inspector_core::view::table::{Column, GroupedRow, RowSource, SortOrder, transport_index};
 use inspector_core::view::timeline::{
     TimelineBucket, WaterfallBar, active_transports, timeline, waterfall,
 };
@@ -17,6 +18,7 @@ use wasm_bindgen::JsCast;
 use crate::bridge;
 use crate::rows::{self, RowSettings};
 use crate::state::{Lines, ViewMode, use_inspector};
+use crate::store::Store;
 
 /// Seconds shown by the time charts.
 const TIMELINE_SECONDS: usize = 60;
@@ -621,6 +623,23 @@ where
     }
 }
 
+/// The calls at `positions` (sorted by position, so by start time) of a session.
+struct MatchedCalls<'a> {
+    session: &'a Session,
+    positions: &'a [u32],
+}
+
+impl RowSource<Call> for MatchedCalls<'_> {
+    fn row_count(&self) -> usize {
+        self.positions.len()
+    }
+
+    fn row(&self, index: usize) -> Option<&Call> {
+        let position = *self.positions.get(index)?;
+        self.session.call_at(position as usize)
+    }
+}
+
 /// Latency and throughput charts, live.
 #[component]
 pub fn ChartsArea(visible: Signal<bool>) -> impl IntoView {
@@ -638,28 +657,39 @@ pub fn ChartsArea(visible: Signal<bool>) -> impl IntoView {
             column: Column::Time,
             order: SortOrder::Ascending,
         };
-        {
-            inspector.store.with_value(|store| {
-                let session = store.session();
-                let (Some(first), Some(last)) =
-                    (session.calls().next(), session.calls().next_back())
-                else {
-                    return Vec::new();
-                };
-                // A short capture fills the chart instead of sitting in its last seconds.
-                let span_seconds = (last.started_micros / 1_000_000)
-                    .saturating_sub(first.started_micros / 1_000_000)
-                    as usize
-                    + 1;
-                timeline(
+        let chart = |store: &Store, matched: Option<&[u32]>| {
+            let session = store.session();
+            let (Some(first), Some(last)) = (session.calls().next(), session.calls().next_back())
+            else {
+                return Vec::new();
+            };
+            // A short capture fills the chart instead of sitting in its last seconds.
+            let span_seconds = (last.started_micros / 1_000_000)
+                .saturating_sub(first.started_micros / 1_000_000)
+                as usize
+                + 1;
+            let seconds = span_seconds.clamp(MIN_TIMELINE_SECONDS, TIMELINE_SECONDS);
+            match matched {
+                // The table already filtered the calls: no payload is searched again.
+                Some(positions) => timeline(
+                    &MatchedCalls { session, positions },
+                    last.started_micros,
+                    1_000_000,
+                    seconds,
+                    |_| true,
+                ),
+                None => timeline(
                     &store.calls(),
                     last.started_micros,
                     1_000_000,
-                    span_seconds.clamp(MIN_TIMELINE_SECONDS, TIMELINE_SECONDS),
+                    seconds,
                     |call| rows::call_matches(session, &settings, call),
-                )
-            })
-        }
+                ),
+            }
+        };
+        inspector
+            .with_matched_calls_by_time(|store, positions| chart(store, Some(positions)))
+            .unwrap_or_else(|| inspector.store.with_value(|store| chart(store, None)))
     });
     let methods = Memo::new(move |_| {
         inspector.stats_version.track();

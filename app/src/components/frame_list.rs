@@ -203,15 +203,20 @@ pub fn FrameList() -> impl IntoView {
     // The rows in view, kept in the DOM by key between the two spacers.
     let body = NodeRef::<html::Tbody>::new();
     let top_spacer = NodeRef::<html::Tr>::new();
+    let bottom_spacer = NodeRef::<html::Tr>::new();
     let rendered = StoredValue::new_local(RenderedRows::default());
     Effect::new(move |_| {
-        let (Some(body), Some(top_spacer)) = (body.get(), top_spacer.get()) else {
+        let (Some(body), Some(top_spacer), Some(bottom_spacer)) =
+            (body.get(), top_spacer.get(), bottom_spacer.get())
+        else {
             return;
         };
         let selected = inspector.selected.get_untracked();
         visible.with(|views| {
             rendered.update_value(|rendered| {
-                if let Err(error) = rendered.show(&body, &top_spacer, views, selected) {
+                if let Err(error) =
+                    rendered.show(&body, [&top_spacer, &bottom_spacer], views, selected)
+                {
                     leptos::logging::warn!("table rows not updated: {error:?}");
                 }
             });
@@ -386,8 +391,9 @@ pub fn FrameList() -> impl IntoView {
             .collect_view()
     };
 
-    let space_above = move || format!("height:{}px", window.get().space_above_px);
-    let space_below = move || format!("height:{}px", window.get().space_below_px);
+    // Set as a style property, not the whole style attribute (no re-parse per scroll).
+    let space_above = move || format!("{}px", window.get().space_above_px);
+    let space_below = move || format!("{}px", window.get().space_below_px);
     let empty = move || inspector.rows.with(|rows| rows.total == 0);
     let nothing_matches = move || {
         inspector
@@ -411,8 +417,8 @@ pub fn FrameList() -> impl IntoView {
                     <tr>{header}</tr>
                 </thead>
                 <tbody node_ref=body on:click=on_row_click>
-                    <tr class="fs-spacer" style=space_above aria-hidden="true" node_ref=top_spacer></tr>
-                    <tr class="fs-spacer" style=space_below aria-hidden="true"></tr>
+                    <tr class="fs-spacer" style:height=space_above aria-hidden="true" node_ref=top_spacer></tr>
+                    <tr class="fs-spacer" style:height=space_below aria-hidden="true" node_ref=bottom_spacer></tr>
                 </tbody>
             </table>
             <Show when=empty>
@@ -461,16 +467,19 @@ fn row_class(error: bool, selected: bool) -> &'static str {
 struct RenderedRows {
     rows: Vec<(RowView, web_sys::Element)>,
     selected: Option<Selection>,
+    templates: RowTemplates,
 }
 
 impl RenderedRows {
-    /// Makes the rows after `top_spacer` in `body` show `views`, in order: rows already
+    /// Makes the rows between the `spacers` in `body` show `views`, in order: rows already
     /// shown keep their element (moved only when their order changed), the others are
-    /// built, and rows no longer in view are removed.
+    /// built, and rows no longer in view are removed. When most rows go (a jump), the body's
+    /// children are replaced at once: removing table rows one by one costs the browser a
+    /// table-structure update each.
     fn show(
         &mut self,
         body: &web_sys::HtmlTableSectionElement,
-        top_spacer: &web_sys::HtmlTableRowElement,
+        spacers: [&web_sys::HtmlTableRowElement; 2],
         views: &[RowView],
         selected: Option<Selection>,
     ) -> Result<(), JsValue> {
@@ -478,28 +487,40 @@ impl RenderedRows {
             .owner_document()
             .ok_or("the table is not in a document")?;
         let mut previous: HashMap<RowView, web_sys::Element> = self.rows.drain(..).collect();
+        let previous_len = previous.len();
         let mut next = Vec::with_capacity(views.len());
         for view in views {
             let element = match previous.remove(view) {
                 Some(element) => element,
-                None => build_row(&document, view, selected)?,
+                None => self.templates.build(&document, view, selected)?,
             };
             next.push((view.clone(), element));
         }
-        for element in previous.into_values() {
-            element.remove();
-        }
-        // Walk the DOM after the top spacer: a row already in its place stays, any other
-        // is inserted (or moved) before the first row not yet in place.
-        let mut cursor: Option<web_sys::Node> = top_spacer.next_sibling();
-        for (_, element) in &next {
-            let in_place = cursor
-                .as_ref()
-                .is_some_and(|node| node.is_same_node(Some(element)));
-            if in_place {
-                cursor = element.next_sibling();
-            } else {
-                body.insert_before(element, cursor.as_ref())?;
+        let kept = previous_len - previous.len();
+        if previous.len() > kept {
+            let children = js_sys::Array::new_with_length(next.len() as u32 + 2);
+            children.set(0, spacers[0].into());
+            for (index, (_, element)) in next.iter().enumerate() {
+                children.set(index as u32 + 1, element.into());
+            }
+            children.set(next.len() as u32 + 1, spacers[1].into());
+            body.replace_children_with_node(&children);
+        } else {
+            for element in previous.into_values() {
+                element.remove();
+            }
+            // Walk the DOM after the top spacer: a row already in its place stays, any
+            // other is inserted (or moved) before the first row not yet in place.
+            let mut cursor: Option<web_sys::Node> = spacers[0].next_sibling();
+            for (_, element) in &next {
+                let in_place = cursor
+                    .as_ref()
+                    .is_some_and(|node| node.is_same_node(Some(element)));
+                if in_place {
+                    cursor = element.next_sibling();
+                } else {
+                    body.insert_before(element, cursor.as_ref())?;
+                }
             }
         }
         self.rows = next;
@@ -531,65 +552,136 @@ impl RenderedRows {
     }
 }
 
-/// Builds the `<tr>` of `view` (text only through text content, never as HTML).
-fn build_row(
-    document: &web_sys::Document,
-    view: &RowView,
-    selected: Option<Selection>,
-) -> Result<web_sys::Element, JsValue> {
-    let row = document.create_element("tr")?;
-    match view {
-        RowView::Group {
-            key,
-            label,
-            collapsed,
-        } => {
-            row.set_class_name("fs-group");
-            row.set_attribute("data-testid", "group-row")?;
-            row.set_attribute("data-group", key)?;
+/// Empty rows cloned for each new row: one clone instead of creating and classing every
+/// cell through its own calls.
+#[derive(Default)]
+struct RowTemplates {
+    row: Option<web_sys::Element>,
+    group: Option<web_sys::Element>,
+}
+
+/// Classes of a row's cells, in column order (the outcome cell gets its outcome class too).
+const CELL_CLASSES: [&str; 8] = [
+    "col-time",
+    "col-transport",
+    "col-dir",
+    "col-method",
+    "col-id",
+    "col-outcome",
+    "col-latency",
+    "col-size",
+];
+
+impl RowTemplates {
+    fn row_template(&mut self, document: &web_sys::Document) -> Result<web_sys::Element, JsValue> {
+        if let Some(row) = &self.row {
+            return Ok(row.clone());
+        }
+        let row = document.create_element("tr")?;
+        row.set_attribute("data-testid", "frame-row")?;
+        for class in CELL_CLASSES {
             let cell = document.create_element("td")?;
-            cell.set_attribute("colspan", "8")?;
-            let twisty = document.create_element("span")?;
-            twisty.set_class_name("fs-twisty");
-            twisty.set_text_content(Some(if *collapsed { "▸ " } else { "▾ " }));
-            cell.append_child(&twisty)?;
-            cell.append_child(&document.create_text_node(label))?;
+            cell.set_class_name(class);
+            cell.append_child(&document.create_text_node(""))?;
             row.append_child(&cell)?;
         }
-        RowView::Row {
-            selection,
-            cells,
-            outcome_class,
-            error,
-        } => {
-            let is_selected = selected == Some(*selection);
-            row.set_class_name(row_class(*error, is_selected));
-            row.set_attribute("data-testid", "frame-row")?;
-            row.set_attribute("data-transport", &cells[1])?;
-            row.set_attribute("data-outcome", outcome_class)?;
-            row.set_attribute(SELECTION_ATTRIBUTE, &selection_attribute(*selection))?;
-            row.set_attribute("aria-selected", if is_selected { "true" } else { "false" })?;
-            let outcome_cell_class = format!("col-outcome outcome-{outcome_class}");
-            let classes = [
-                "col-time",
-                "col-transport",
-                "col-dir",
-                "col-method",
-                "col-id",
-                outcome_cell_class.as_str(),
-                "col-latency",
-                "col-size",
-            ];
-            for (index, (class, text)) in classes.iter().zip(cells).enumerate() {
-                let cell = document.create_element("td")?;
-                cell.set_class_name(class);
-                if index == 3 {
-                    cell.set_attribute("title", text)?;
+        self.row = Some(row.clone());
+        Ok(row)
+    }
+
+    fn group_template(
+        &mut self,
+        document: &web_sys::Document,
+    ) -> Result<web_sys::Element, JsValue> {
+        if let Some(row) = &self.group {
+            return Ok(row.clone());
+        }
+        let row = document.create_element("tr")?;
+        row.set_class_name("fs-group");
+        row.set_attribute("data-testid", "group-row")?;
+        let cell = document.create_element("td")?;
+        cell.set_attribute("colspan", "8")?;
+        let twisty = document.create_element("span")?;
+        twisty.set_class_name("fs-twisty");
+        twisty.append_child(&document.create_text_node(""))?;
+        cell.append_child(&twisty)?;
+        cell.append_child(&document.create_text_node(""))?;
+        row.append_child(&cell)?;
+        self.group = Some(row.clone());
+        Ok(row)
+    }
+
+    /// Builds the `<tr>` of `view` (text only through text nodes, never as HTML).
+    fn build(
+        &mut self,
+        document: &web_sys::Document,
+        view: &RowView,
+        selected: Option<Selection>,
+    ) -> Result<web_sys::Element, JsValue> {
+        match view {
+            RowView::Group {
+                key,
+                label,
+                collapsed,
+            } => {
+                let row: web_sys::Element = self
+                    .group_template(document)?
+                    .clone_node_with_deep(true)?
+                    .unchecked_into();
+                row.set_attribute("data-group", key)?;
+                let cell = row.first_child().ok_or("group template without a cell")?;
+                let twisty = cell
+                    .first_child()
+                    .ok_or("group template without a twisty")?;
+                if let Some(text) = twisty.first_child() {
+                    text.set_node_value(Some(if *collapsed { "▸ " } else { "▾ " }));
                 }
-                cell.set_text_content(Some(text));
-                row.append_child(&cell)?;
+                if let Some(text) = cell.last_child() {
+                    text.set_node_value(Some(label));
+                }
+                Ok(row)
+            }
+            RowView::Row {
+                selection,
+                cells,
+                outcome_class,
+                error,
+            } => {
+                let row: web_sys::Element = self
+                    .row_template(document)?
+                    .clone_node_with_deep(true)?
+                    .unchecked_into();
+                let is_selected = selected == Some(*selection);
+                let class = row_class(*error, is_selected);
+                if !class.is_empty() {
+                    row.set_class_name(class);
+                }
+                row.set_attribute("data-transport", &cells[1])?;
+                row.set_attribute("data-outcome", outcome_class)?;
+                row.set_attribute(SELECTION_ATTRIBUTE, &selection_attribute(*selection))?;
+                row.set_attribute("aria-selected", if is_selected { "true" } else { "false" })?;
+                let mut cell = row.first_child();
+                for (index, text) in cells.iter().enumerate() {
+                    let Some(node) = cell else {
+                        return Err("row template with too few cells".into());
+                    };
+                    if !text.is_empty()
+                        && let Some(text_node) = node.first_child()
+                    {
+                        text_node.set_node_value(Some(text));
+                    }
+                    if index == 3 || index == 5 {
+                        let element: &web_sys::Element = node.unchecked_ref();
+                        if index == 3 {
+                            element.set_attribute("title", text)?;
+                        } else {
+                            element.set_class_name(&format!("col-outcome outcome-{outcome_class}"));
+                        }
+                    }
+                    cell = node.next_sibling();
+                }
+                Ok(row)
             }
         }
     }
-    Ok(row)
 }
