@@ -373,6 +373,26 @@ async fn scrolling_moves_only_the_rows_entering_and_leaving_the_view() {
         }
         previous = rows;
     }
+    // A jump builds the rows in view first; the rows just above it follow in a later task.
+    let above = inspector
+        .store
+        .with_value(|store| store.session().call_at(20_000 / 20 - 3).unwrap().call_id);
+    for _ in 0..100 {
+        if table_rows(&host)
+            .iter()
+            .any(|(selection, _)| call_number(selection) == above)
+        {
+            break;
+        }
+        sleep(20).await;
+    }
+    previous = table_rows(&host);
+    assert!(
+        previous
+            .iter()
+            .any(|(selection, _)| call_number(selection) == above),
+        "the rows above the view after a jump"
+    );
 
     // One listener for the body: a click on a cell selects its row, and only that row is
     // drawn selected.

@@ -145,6 +145,10 @@ pub fn FrameList() -> impl IntoView {
 
     let line_count = Memo::new(move |_| inspector.rows.with(|rows| rows.lines.len()));
     let programmatic_scroll = StoredValue::new(false);
+    // Rows built above and below the view. A jump (nothing in common with the rows shown)
+    // builds only the rows in view in its frame and the others in the next one, so no
+    // single frame builds them all.
+    let overscan_rows = RwSignal::new(OVERSCAN_ROWS);
     let anchored_version = StoredValue::new(0u64);
     // A scroll position the table already shows but the element gets only in the next
     // animation frame (writing it at once would force a layout in the middle of the update).
@@ -184,7 +188,7 @@ pub fn FrameList() -> impl IntoView {
             viewport_height.get(),
             ROW_HEIGHT_PX,
             line_count.get(),
-            OVERSCAN_ROWS,
+            overscan_rows.get(),
         )
     });
     let visible = Memo::new(move |_| {
@@ -315,6 +319,20 @@ pub fn FrameList() -> impl IntoView {
         }
         // The user's own scrolling wins over a pending anchor adjustment.
         pending_top.set_value(None);
+        let jump = (top - previous).abs() > viewport_height.get_untracked();
+        if jump && overscan_rows.get_untracked() > 0 {
+            overscan_rows.set(0);
+            // A task of its own: an animation frame callback asked for from a scroll event
+            // would still run in this frame.
+            set_timeout(
+                move || {
+                    if overscan_rows.try_get_untracked() == Some(0) {
+                        overscan_rows.set(OVERSCAN_ROWS);
+                    }
+                },
+                std::time::Duration::ZERO,
+            );
+        }
         scroll_top.set(top);
         let at_bottom = element.scroll_top() + element.client_height()
             >= element.scroll_height() - 2 * ROW_HEIGHT_PX as i32;
