@@ -486,7 +486,12 @@ struct RenderedRows {
     rows: Vec<(RowView, web_sys::Element)>,
     selected: Option<Selection>,
     templates: RowTemplates,
+    /// Row elements that left the view, refilled for rows entering it.
+    spare_rows: Vec<web_sys::Element>,
 }
+
+/// Row elements kept for reuse (more than a screenful is never needed at once).
+const SPARE_ROWS: usize = 128;
 
 impl RenderedRows {
     /// Makes the rows between the `spacers` in `body` show `views`, in order: rows already
@@ -505,17 +510,35 @@ impl RenderedRows {
             .owner_document()
             .ok_or("the table is not in a document")?;
         let mut previous: HashMap<RowView, web_sys::Element> = self.rows.drain(..).collect();
-        let previous_len = previous.len();
+        let mut slots: Vec<Option<web_sys::Element>> =
+            views.iter().map(|view| previous.remove(view)).collect();
+        let kept = slots.iter().filter(|slot| slot.is_some()).count();
+        let replace_all = previous.len() > kept;
+        for (view, element) in previous {
+            if !replace_all {
+                element.remove();
+            }
+            // Rows that left the view are refilled for the rows entering it: no new DOM
+            // (and no garbage for the collector) while scrolling.
+            if matches!(view, RowView::Row { .. }) && self.spare_rows.len() < SPARE_ROWS {
+                self.spare_rows.push(element);
+            }
+        }
         let mut next = Vec::with_capacity(views.len());
-        for view in views {
-            let element = match previous.remove(view) {
+        for (view, slot) in views.iter().zip(&mut slots) {
+            let element = match slot.take() {
                 Some(element) => element,
-                None => self.templates.build(&document, view, selected)?,
+                None => match (view, self.spare_rows.pop()) {
+                    (RowView::Row { .. }, Some(spare)) => {
+                        fill_row(&spare, view, selected)?;
+                        spare
+                    }
+                    _ => self.templates.build(&document, view, selected)?,
+                },
             };
             next.push((view.clone(), element));
         }
-        let kept = previous_len - previous.len();
-        if previous.len() > kept {
+        if replace_all {
             let children = js_sys::Array::new_with_length(next.len() as u32 + 2);
             children.set(0, spacers[0].into());
             for (index, (_, element)) in next.iter().enumerate() {
@@ -524,9 +547,6 @@ impl RenderedRows {
             children.set(next.len() as u32 + 1, spacers[1].into());
             body.replace_children_with_node(&children);
         } else {
-            for element in previous.into_values() {
-                element.remove();
-            }
             // Walk the DOM after the top spacer: a row already in its place stays, any
             // other is inserted (or moved) before the first row not yet in place.
             let mut cursor: Option<web_sys::Node> = spacers[0].next_sibling();
@@ -659,47 +679,57 @@ impl RowTemplates {
                 }
                 Ok(row)
             }
-            RowView::Row {
-                selection,
-                cells,
-                outcome_class,
-                error,
-            } => {
+            RowView::Row { .. } => {
                 let row: web_sys::Element = self
                     .row_template(document)?
                     .clone_node_with_deep(true)?
                     .unchecked_into();
-                let is_selected = selected == Some(*selection);
-                let class = row_class(*error, is_selected);
-                if !class.is_empty() {
-                    row.set_class_name(class);
-                }
-                row.set_attribute("data-transport", &cells[1])?;
-                row.set_attribute("data-outcome", outcome_class)?;
-                row.set_attribute(SELECTION_ATTRIBUTE, &selection_attribute(*selection))?;
-                row.set_attribute("aria-selected", if is_selected { "true" } else { "false" })?;
-                let mut cell = row.first_child();
-                for (index, text) in cells.iter().enumerate() {
-                    let Some(node) = cell else {
-                        return Err("row template with too few cells".into());
-                    };
-                    if !text.is_empty()
-                        && let Some(text_node) = node.first_child()
-                    {
-                        text_node.set_node_value(Some(text));
-                    }
-                    if index == 3 || index == 5 {
-                        let element: &web_sys::Element = node.unchecked_ref();
-                        if index == 3 {
-                            element.set_attribute("title", text)?;
-                        } else {
-                            element.set_class_name(&format!("col-outcome outcome-{outcome_class}"));
-                        }
-                    }
-                    cell = node.next_sibling();
-                }
+                fill_row(&row, view, selected)?;
                 Ok(row)
             }
         }
     }
+}
+
+/// Writes everything `view` shows into a row element made from the row template (a fresh
+/// clone or a row that left the view): classes, attributes and the text of every cell.
+fn fill_row(
+    row: &web_sys::Element,
+    view: &RowView,
+    selected: Option<Selection>,
+) -> Result<(), JsValue> {
+    let RowView::Row {
+        selection,
+        cells,
+        outcome_class,
+        error,
+    } = view
+    else {
+        return Err("a group header is not a row".into());
+    };
+    let is_selected = selected == Some(*selection);
+    row.set_class_name(row_class(*error, is_selected));
+    row.set_attribute("data-transport", &cells[1])?;
+    row.set_attribute("data-outcome", outcome_class)?;
+    row.set_attribute(SELECTION_ATTRIBUTE, &selection_attribute(*selection))?;
+    row.set_attribute("aria-selected", if is_selected { "true" } else { "false" })?;
+    let mut cell = row.first_child();
+    for (index, text) in cells.iter().enumerate() {
+        let Some(node) = cell else {
+            return Err("row template with too few cells".into());
+        };
+        if let Some(text_node) = node.first_child() {
+            text_node.set_node_value(Some(text));
+        }
+        if index == 3 || index == 5 {
+            let element: &web_sys::Element = node.unchecked_ref();
+            if index == 3 {
+                element.set_attribute("title", text)?;
+            } else {
+                element.set_class_name(&format!("col-outcome outcome-{outcome_class}"));
+            }
+        }
+        cell = node.next_sibling();
+    }
+    Ok(())
 }
