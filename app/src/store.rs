@@ -8,7 +8,7 @@
 //! The raw events are kept too (an [`EventLog`] under the session's caps), because the
 //! exporters need them: [`Store::export`] writes what the store holds.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use inspector_core::event::{CaptureEvent, Direction, EventBody, NdjsonError};
 use inspector_core::export::{
@@ -140,10 +140,11 @@ pub struct Store {
     session: Session,
     stats: StatsAccumulator,
     stats_generation: u64,
-    /// Calls observed while pending: they may still change.
+    /// Calls observed while they could still change (pending, or timed out unanswered).
     pending_calls: HashSet<u64>,
-    /// Every call id observed, oldest first, so evicted ones can be forgotten.
-    observed_calls: VecDeque<u64>,
+    /// Every call observed, by its `(started_micros, call_id)` key (the session's order),
+    /// so the evicted ones can be found and forgotten.
+    observed_calls: BTreeSet<(u64, u64)>,
     next_unobserved_call_id: u64,
     evicted_calls_seen: u64,
     rejected_events: u64,
@@ -173,7 +174,7 @@ impl Store {
             stats: StatsAccumulator::new(StatsConfig::default()),
             stats_generation: 0,
             pending_calls: HashSet::new(),
-            observed_calls: VecDeque::new(),
+            observed_calls: BTreeSet::new(),
             next_unobserved_call_id: 0,
             evicted_calls_seen: 0,
             rejected_events: 0,
@@ -434,10 +435,14 @@ impl Store {
             self.pending_calls = self
                 .session
                 .calls()
-                .filter(|call| call.outcome == Outcome::Pending)
+                .filter(|call| may_still_change(call))
                 .map(|call| call.call_id)
                 .collect();
-            self.observed_calls = self.session.calls().map(|call| call.call_id).collect();
+            self.observed_calls = self
+                .session
+                .calls()
+                .map(|call| (call.started_micros, call.call_id))
+                .collect();
             self.next_unobserved_call_id = self
                 .session
                 .calls()
@@ -459,10 +464,11 @@ impl Store {
             }
             self.stats.observe(call);
             if is_new {
-                self.observed_calls.push_back(call.call_id);
+                self.observed_calls
+                    .insert((call.started_micros, call.call_id));
                 next = next.max(call.call_id + 1);
             }
-            if call.outcome == Outcome::Pending {
+            if may_still_change(call) {
                 self.pending_calls.insert(call.call_id);
             } else if was_pending {
                 self.pending_calls.remove(&call.call_id);
@@ -472,16 +478,61 @@ impl Store {
         let evicted_calls = self.session.evicted().calls;
         if evicted_calls != self.evicted_calls_seen {
             self.evicted_calls_seen = evicted_calls;
-            let oldest_retained = self.session.calls().map(|call| call.call_id).min();
-            while let Some(&call_id) = self.observed_calls.front() {
-                if oldest_retained.is_some_and(|oldest| call_id >= oldest) {
-                    break;
-                }
-                self.observed_calls.pop_front();
-                self.stats.forget_call(call_id);
-                self.pending_calls.remove(&call_id);
+            self.forget_evicted_calls();
+        }
+    }
+
+    /// Forgets the observed calls the session no longer retains. Every retained call is
+    /// observed by now, so exactly `observed - retained` of them are gone; eviction takes
+    /// the front of the session's order, so they are found among the smallest keys (a call
+    /// stamped earlier than its neighbours may sit among them, retained: it is skipped).
+    fn forget_evicted_calls(&mut self) {
+        let mut stale = self
+            .observed_calls
+            .len()
+            .saturating_sub(self.session.call_count());
+        let mut gone = Vec::with_capacity(stale);
+        for &(started_micros, call_id) in &self.observed_calls {
+            if stale == 0 {
+                break;
+            }
+            if !self.retains(started_micros, call_id) {
+                gone.push((started_micros, call_id));
+                stale -= 1;
             }
         }
+        for key in gone {
+            self.observed_calls.remove(&key);
+            self.stats.forget_call(key.1);
+            self.pending_calls.remove(&key.1);
+        }
+    }
+
+    /// True when the session still holds the call with this key (a binary search in its
+    /// `(started_micros, call_id)` order).
+    fn retains(&self, started_micros: u64, call_id: u64) -> bool {
+        let key = (started_micros, call_id);
+        let (mut low, mut high) = (0, self.session.call_count());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.session.call_at(middle) {
+                Some(call) if (call.started_micros, call.call_id) < key => low = middle + 1,
+                _ => high = middle,
+            }
+        }
+        self.session
+            .call_at(low)
+            .is_some_and(|call| call.call_id == call_id)
+    }
+}
+
+/// True while a call's outcome or latency can still change: pending, or timed out with
+/// no answer yet (a late answer still sets its latency).
+fn may_still_change(call: &Call) -> bool {
+    match call.outcome {
+        Outcome::Pending => true,
+        Outcome::Timeout => call.ended_micros.is_none(),
+        _ => false,
     }
 }
 

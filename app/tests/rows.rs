@@ -364,3 +364,68 @@ fn the_charts_reuse_the_rows_only_while_they_match_the_store_and_filter() {
     assert!(checked > 5, "{checked} batches compared");
     assert!(store.session().evicted().calls > 0, "the cap evicted calls");
 }
+
+#[wasm_bindgen_test]
+fn live_statistics_equal_statistics_computed_from_scratch_after_every_batch() {
+    use inspector_core::stats::{StatsAccumulator, StatsConfig};
+
+    let summaries = |stats: &StatsAccumulator| {
+        let mut methods: Vec<(String, _)> = stats
+            .methods()
+            .into_iter()
+            .map(|(method, group)| (method.to_owned(), group.summary()))
+            .filter(|(_, summary)| summary.count > 0)
+            .collect();
+        methods.sort_by(|a, b| a.0.cmp(&b.0));
+        (stats.total().summary(), methods)
+    };
+    // Late answers (some after the call timed out), errors and out-of-order starts; a small
+    // cap in the second run evicts calls.
+    for (seed, max_frames) in [(9u64, 100_000usize), (5, 300)] {
+        let mut store = Store::with_config(SessionConfig {
+            max_frames,
+            call_timeout_micros: Some(3_000),
+            ..SessionConfig::default()
+        });
+        let mut now_micros = 0;
+        let mut compared = 0;
+        for (index, batch) in stream(1_200, seed).into_iter().enumerate() {
+            now_micros = batch
+                .iter()
+                .map(|event| event.time_micros)
+                .max()
+                .unwrap_or(now_micros)
+                .max(now_micros);
+            store.ingest_deferring_stats(&batch, now_micros);
+            // The live view refreshes on its own schedule, not after every batch.
+            if index % 3 != 0 {
+                continue;
+            }
+            store.refresh_stats();
+            let session = store.session();
+            if session.evicted().calls == 0 {
+                let fresh = StatsAccumulator::from_calls(session.calls(), StatsConfig::default());
+                assert_eq!(
+                    summaries(store.stats()),
+                    summaries(&fresh),
+                    "batch {index}, seed {seed}"
+                );
+                compared += 1;
+            } else {
+                // Evicted calls stay counted (the statistics cover every call seen), but
+                // only retained calls are still tracked for changes.
+                assert_eq!(
+                    store.stats().tracked_calls(),
+                    session.call_count(),
+                    "batch {index}, seed {seed}, cap {max_frames}"
+                );
+                assert!(store.stats().total().count() > session.call_count() as u64);
+            }
+        }
+        if max_frames < 100_000 {
+            assert!(store.session().evicted().calls > 0, "the cap evicted calls");
+        } else {
+            assert!(compared > 10, "{compared} refreshes compared");
+        }
+    }
+}
