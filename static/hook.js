@@ -758,6 +758,17 @@
     counters.flushSlices += 1;
   }
 
+  /** Delivers every ready entry now, slice after slice. A worker does this before the app's
+   *  own postMessage, so the page holds this thread's events before it can act on the
+   *  message (for example by terminating the worker). */
+  function flushReadyNow() {
+    while (queuedCount > 0) {
+      var before = queuedCount;
+      flushSlice();
+      if (queuedCount === before) return;
+    }
+  }
+
   function deliver(batch) {
     counters.delivered += batch.length;
     var current = subscribers.slice();
@@ -2988,6 +2999,7 @@
             if (shm.deferred.length > 0) flushDeferred();
             if (shm.dirty.length > 0) flushActivity();
             flushOutbox();
+            flushReadyNow();
           });
           var annotation = guard(function () { return annotationFor(message); }) || null;
           if (annotation !== null) nativePost.call(this, annotation);

@@ -177,6 +177,17 @@ test('a bootstrapped worker resolves relative URLs against its script and its fe
   assert.equal(module.result.location, `${server.url}/shm-app/worker-module.mjs`);
 });
 
+test("a worker's captured requests reach the page before its own message, even if the page then terminates it", async () => {
+  for (const workerKind of ['classic', 'module']) {
+    const run = await runScenario(browser, server.url, 'fetchThenTerminate', { workerKind });
+    assertClean(run);
+    assert.equal(run.result.started, true);
+    const requests = ofType(run.events, 'http_request').filter((event) => event.url === `${server.url}/shm-app/data.json`);
+    assert.equal(requests.length, 1, `${workerKind} worker: the request made just before its answer`);
+    assert.match(requests[0].connection_id, /^worker1:/);
+  }
+});
+
 test('registerSharedChannel returns the layout with the seed defaults and rejects bad input clearly', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

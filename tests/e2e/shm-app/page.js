@@ -114,6 +114,13 @@
     return { text: done.text, location: done.location, origin: done.origin };
   }
 
+  async function fetchThenTerminate(options) {
+    var worker = startWorker(options.workerKind);
+    var done = await job(worker, { op: 'fetch-and-answer', path: 'data.json' });
+    worker.terminate();
+    return { started: done.started };
+  }
+
   /** Exceptions and results of edge-case Atomics calls, for the transparency test. */
   function atomicsEdges() {
     var out = [];
@@ -182,6 +189,7 @@
     ringRoundTrips: ringRoundTrips,
     rawCounter: rawCounter,
     relativeFetch: relativeFetch,
+    fetchThenTerminate: fetchThenTerminate,
     atomicsEdges: atomicsEdges,
   };
 })(globalThis);

@@ -35,6 +35,12 @@
         return { text: text, location: String(global.location.href), origin: global.location.origin };
       });
     }
+    if (job.op === 'fetch-and-answer') {
+      // Answers at once, with the request still in flight: the page terminates the worker
+      // as soon as it reads the answer.
+      fetch(job.path).catch(function () {});
+      return { started: true };
+    }
     if (job.op === 'register-ring') {
       // A worker that names a channel itself.
       global.framescope.registerSharedChannel(job.buffer, { name: job.name, layout: 'ring', capacity: job.capacity });
