@@ -111,6 +111,15 @@ fn stream(calls: u64, seed: u64) -> Vec<Vec<CaptureEvent>> {
     batches
 }
 
+/// The clock after `batch`: its latest event time, never earlier than `now_micros`.
+fn latest_time(batch: &[CaptureEvent], now_micros: u64) -> u64 {
+    batch
+        .iter()
+        .map(|event| event.time_micros)
+        .max()
+        .map_or(now_micros, |latest| latest.max(now_micros))
+}
+
 fn settings(query: &str, mode: ViewMode, column: Column, order: SortOrder) -> RowSettings {
     RowSettings {
         query: Query::parse(query).unwrap(),
@@ -169,12 +178,7 @@ fn incremental_rows_equal_rows_derived_from_scratch_after_every_batch() {
             let mut incremental = RowDeriver::new();
             let mut now_micros = 0;
             for (index, batch) in stream(1_500, seed).into_iter().enumerate() {
-                now_micros = batch
-                    .iter()
-                    .map(|event| event.time_micros)
-                    .max()
-                    .unwrap_or(now_micros)
-                    .max(now_micros);
+                now_micros = latest_time(&batch, now_micros);
                 store.ingest(&batch, now_micros);
                 incremental.update(&store, case);
                 let mut fresh = RowDeriver::new();
@@ -324,11 +328,7 @@ fn the_charts_reuse_the_rows_only_while_they_match_the_store_and_filter() {
     let mut deriver = RowDeriver::new();
     let mut checked = 0;
     for (index, batch) in stream(1_200, 11).into_iter().enumerate() {
-        let now_micros = batch
-            .iter()
-            .map(|event| event.time_micros)
-            .max()
-            .unwrap_or(0);
+        let now_micros = latest_time(&batch, 0);
         store.ingest(&batch, now_micros);
         assert_eq!(
             deriver.positions_for(&store, &by_payload),
@@ -390,12 +390,7 @@ fn live_statistics_equal_statistics_computed_from_scratch_after_every_batch() {
         let mut now_micros = 0;
         let mut compared = 0;
         for (index, batch) in stream(1_200, seed).into_iter().enumerate() {
-            now_micros = batch
-                .iter()
-                .map(|event| event.time_micros)
-                .max()
-                .unwrap_or(now_micros)
-                .max(now_micros);
+            now_micros = latest_time(&batch, now_micros);
             store.ingest_deferring_stats(&batch, now_micros);
             // The live view refreshes on its own schedule, not after every batch.
             if index % 3 != 0 {
