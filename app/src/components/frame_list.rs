@@ -721,13 +721,11 @@ fn fill_row(
         if let Some(text_node) = node.first_child() {
             text_node.set_node_value(Some(text));
         }
-        if index == 3 || index == 5 {
-            let element: &web_sys::Element = node.unchecked_ref();
-            if index == 3 {
-                element.set_attribute("title", text)?;
-            } else {
-                element.set_class_name(&format!("col-outcome outcome-{outcome_class}"));
-            }
+        let element: &web_sys::Element = node.unchecked_ref();
+        match index {
+            3 => element.set_attribute("title", text)?,
+            5 => element.set_class_name(&format!("col-outcome outcome-{outcome_class}")),
+            _ => {}
         }
         cell = node.next_sibling();
     }
